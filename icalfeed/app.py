@@ -1,0 +1,38 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from .budget import RequestBudget
+from .config import Settings
+from .runtime import Runtime
+from .store import Store
+from .sync import SyncScheduler, build_syncer
+from .views import feeds, health
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, start_sync: bool | None = None) -> Flask:
+    """Build the app: load the snapshot (or the sample) and, unless offline, start syncing.
+
+    `start_sync` defaults to ``not settings.offline``; tests pass False to stay in control.
+    """
+    settings = settings or Settings.from_env()
+    settings.ensure_data_dir()
+    app = Flask(__name__)
+    store = Store(settings)
+    store.load()
+    runtime = Runtime(settings, store, RequestBudget(settings.data_dir, settings.requests_per_hour))
+    if start_sync if start_sync is not None else not settings.offline:
+        runtime.scheduler = SyncScheduler(build_syncer(settings, store), settings.sync_tick_seconds)
+        runtime.scheduler.start()
+    elif settings.offline:
+        log.info("offline: Launch Library 2 will not be contacted")
+    app.extensions["icalfeed"] = runtime
+    app.register_blueprint(feeds)
+    app.register_blueprint(health)
+    return app

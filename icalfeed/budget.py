@@ -1,0 +1,97 @@
+"""The upstream request budget, persisted in the data dir and shared by every process.
+
+A sliding one-hour window of request times plus an optional pause (after a 429).  Every
+read-modify-write happens under a file lock, so two servers on one data dir, or a server and
+an ``icalfeed sync``, can never spend more than the ceiling together, across restarts too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .locks import file_lock
+
+WINDOW_SECONDS = 3600.0
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetStatus:
+    limit: int
+    used: int
+    paused_until: float | None
+    next_request_at: float  # Unix time when a request may be made (now when possible)
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
+
+
+class RequestBudget:
+    """At most `limit` requests in any hour, shared through ``<data_dir>/budget.json``."""
+
+    def __init__(self, data_dir: Path, limit: int, clock: Callable[[], float] = time.time) -> None:
+        self.path = data_dir / "budget.json"
+        self.lock_path = data_dir / "budget.lock"
+        self.limit = limit
+        self.clock = clock
+
+    def try_spend(self) -> bool:
+        """Record one request and return True, or return False when the budget forbids it."""
+        with file_lock(self.lock_path):
+            stamps, paused_until = self._read()
+            now = self.clock()
+            if (paused_until and paused_until > now) or len(stamps) >= self.limit:
+                return False
+            stamps.append(now)
+            self._write(stamps, paused_until)
+            return True
+
+    def pause_until(self, until: float) -> None:
+        """Spend nothing before `until` (the upstream said so with a 429)."""
+        with file_lock(self.lock_path):
+            stamps, paused_until = self._read()
+            self._write(stamps, max(until, paused_until or 0.0))
+
+    def status(self) -> BudgetStatus:
+        """How much is spent and when the next request may go out."""
+        with file_lock(self.lock_path):
+            stamps, paused_until = self._read()
+        now = self.clock()
+        next_at = now
+        if len(stamps) >= self.limit:
+            # The oldest stamp that must leave the window before one more fits.
+            index = len(stamps) - self.limit
+            next_at = stamps[index] + WINDOW_SECONDS if self.limit else float("inf")
+        if paused_until and paused_until > next_at:
+            next_at = paused_until
+        active_pause = paused_until if paused_until and paused_until > now else None
+        return BudgetStatus(self.limit, len(stamps), active_pause, next_at)
+
+    def _read(self) -> tuple[list[float], float | None]:
+        try:
+            data = json.loads(self.path.read_text())
+            stamps = [float(s) for s in data.get("requests", [])]
+            paused = data.get("paused_until")
+            paused_until = float(paused) if paused is not None else None
+        except FileNotFoundError:
+            return [], None
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            # A damaged budget file must not let us overspend: assume the hour is used up.
+            log.warning("budget file %s unreadable (%s); assuming a full hour", self.path, exc)
+            now = self.clock()
+            return [now] * self.limit, None
+        now = self.clock()
+        # Stamps in the future (clock moved back) still count, so the ceiling holds.
+        return sorted(s for s in stamps if s > now - WINDOW_SECONDS), paused_until
+
+    def _write(self, stamps: list[float], paused_until: float | None) -> None:
+        tmp = self.path.with_name(f".budget.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"requests": stamps, "paused_until": paused_until}))
+        os.replace(tmp, self.path)

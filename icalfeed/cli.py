@@ -1,0 +1,112 @@
+"""The ``icalfeed`` command: serve, sync, render."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import Settings
+from .errors import ConfigError, QueryError
+from .filters import FeedQuery, feed_day, select
+from .ics import render
+from .store import Store, utcnow
+from .sync import SyncProgress, build_syncer
+
+log = logging.getLogger("icalfeed")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code (2 for bad configuration or usage)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env(
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            offline=True if getattr(args, "offline", False) else None,
+            data_dir=Path(args.data_dir) if args.data_dir else None,
+        )
+        settings.ensure_data_dir()
+    except ConfigError as exc:
+        print(f"icalfeed: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    return args.handler(settings, args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="icalfeed", description="iCalendar feeds of spaceflight events from Launch Library 2"
+    )
+    parser.add_argument("--data-dir", help="where the snapshot lives (ICALFEED_DATA_DIR)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the feeds over HTTP (waitress)")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    serve.add_argument("--offline", action="store_true", help="never contact Launch Library 2")
+    serve.set_defaults(handler=_serve)
+    sync = commands.add_parser("sync", help="pull from Launch Library 2 into the snapshot once")
+    sync.add_argument("--full", action="store_true", help="re-read the whole history")
+    sync.set_defaults(handler=_sync)
+    render_cmd = commands.add_parser("render", help="write the feed for a query string")
+    render_cmd.add_argument("query", nargs="?", default="", help='e.g. "type=docking"')
+    render_cmd.add_argument("-o", "--output", help="file to write (default: standard output)")
+    render_cmd.set_defaults(handler=_render)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import waitress
+
+    from .app import create_app
+
+    app = create_app(settings)
+    log.info(
+        "serving on http://%s:%d/ (data in %s)", settings.host, settings.port, settings.data_dir
+    )
+    waitress.serve(app, host=settings.host, port=settings.port, threads=8, channel_timeout=30)
+    return 0
+
+
+def _sync(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.offline:
+        print("icalfeed: offline is set (ICALFEED_OFFLINE=1); not syncing", file=sys.stderr)
+        return 2
+    store = Store(settings)
+    store.load()
+    syncer = build_syncer(settings, store, progress=_show_progress)
+    report = syncer.run(full=args.full, force=True)
+    print(report.line(), file=sys.stderr)
+    return 0 if report.error is None and report.not_run is None else 1
+
+
+def _show_progress(progress: SyncProgress) -> None:
+    print(
+        f"  {progress.phase}: {progress.pages} pages fetched, {progress.events} events, "
+        f"{progress.requests_left} requests left this hour",
+        file=sys.stderr,
+    )
+
+
+def _render(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        query = FeedQuery.from_string(args.query)
+    except QueryError as exc:
+        print(f"icalfeed: {exc}", file=sys.stderr)
+        return 2
+    store = Store(settings)
+    snapshot = store.load()
+    body = render(select(snapshot, query, feed_day(utcnow())), query.calendar_meta())
+    if args.output:
+        Path(args.output).write_bytes(body)
+        print(f"wrote {args.output} ({snapshot.source} data)", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(body)
+    return 0

@@ -1,0 +1,122 @@
+"""Settings from ``ICALFEED_*`` environment variables, validated once and passed around."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+DEFAULT_UPSTREAM_URL = "https://ll.thespacedevs.com/2.3.0"
+PREFIX = "ICALFEED_"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service can be told; see the README's configuration table."""
+
+    upstream_url: str = DEFAULT_UPSTREAM_URL
+    api_key: str | None = None
+    data_dir: Path = Path("var")
+    requests_per_hour: int = 12
+    offline: bool = False
+    public_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # How often the background scheduler wakes up to see whether a sync is due.
+    sync_tick_seconds: int = 60
+    # Freshness targets: the upcoming window is re-read this often, changes this often.
+    reconcile_minutes: int = 60
+    incremental_minutes: int = 10
+    # Seconds to wait for Launch Library 2: connect, read.
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    cache_max_age: int = 900
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read ``ICALFEED_<FIELD>`` variables; keyword overrides (CLI flags) win."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            raw = env.get(PREFIX + field.name.upper())
+            if raw is not None and raw.strip() != "":
+                values[field.name] = _convert(field.name, raw.strip(), field.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values).validated()
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given non-None fields replaced, validated again."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None}).validated()
+
+    def validated(self) -> Settings:
+        """Return self when every value is usable, else raise ConfigError naming the variable."""
+        if not 1 <= self.port <= 65535:
+            raise ConfigError(f"ICALFEED_PORT must be between 1 and 65535, got {self.port}")
+        if self.requests_per_hour < 0:
+            raise ConfigError("ICALFEED_REQUESTS_PER_HOUR must be 0 or more")
+        if self.requests_per_hour > 15 and not self.api_key:
+            raise ConfigError(
+                "ICALFEED_REQUESTS_PER_HOUR above 15 exceeds the Launch Library 2 free tier; "
+                "set ICALFEED_API_KEY and raise the ceiling only as far as your plan allows"
+            )
+        for name in ("upstream_url", "public_url"):
+            value = getattr(self, name)
+            if value is not None and urlsplit(value).scheme not in ("http", "https"):
+                raise ConfigError(f"ICALFEED_{name.upper()} must be an http(s) URL, got {value!r}")
+        for name in ("sync_tick_seconds", "reconcile_minutes", "incremental_minutes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"ICALFEED_{name.upper()} must be 1 or more")
+        if self.connect_timeout <= 0 or self.read_timeout <= 0:
+            raise ConfigError("ICALFEED_CONNECT_TIMEOUT and ICALFEED_READ_TIMEOUT must be > 0")
+        if self.cache_max_age < 0:
+            raise ConfigError("ICALFEED_CACHE_MAX_AGE must be 0 or more")
+        return self
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data dir if needed and prove it is writable, or raise ConfigError."""
+        path = self.data_dir
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            probe = path / ".write-test"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise ConfigError(
+                f"ICALFEED_DATA_DIR {str(path)!r} is not a writable folder ({exc.strerror}); "
+                "point it at one the service may write to"
+            ) from None
+        return path
+
+    @property
+    def redacted(self) -> dict[str, Any]:
+        """The settings for logs and diagnostics, with the API key hidden."""
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        shown["api_key"] = "***" if self.api_key else None
+        shown["data_dir"] = str(self.data_dir)
+        return shown
+
+
+def _convert(name: str, raw: str, kind: Any) -> Any:
+    text = str(kind)
+    try:
+        if "bool" in text:
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if "Path" in text:
+            return Path(raw)
+        if text.startswith("int"):
+            return int(raw)
+        if text.startswith("float"):
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name.upper()} has an unusable value {raw!r}") from None
+    return raw

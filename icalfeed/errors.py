@@ -1,0 +1,36 @@
+"""The one small error hierarchy: every expected failure is an IcalfeedError."""
+
+from __future__ import annotations
+
+
+class IcalfeedError(Exception):
+    """Base of every expected failure; its message says what to do next."""
+
+
+class ConfigError(IcalfeedError):
+    """A setting is missing, malformed or unusable (exit code 2 on the command line)."""
+
+
+class UpstreamError(IcalfeedError):
+    """Launch Library 2 could not be used right now.
+
+    `reason` is a short machine-friendly word (``throttled``, ``http-503``, ``timeout``,
+    ``bad-json``…); `retry_at` is a Unix time before which asking again is pointless.
+    """
+
+    def __init__(self, reason: str, message: str, retry_at: float | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.retry_at = retry_at
+
+
+class SnapshotError(IcalfeedError):
+    """A snapshot file cannot be read or written."""
+
+
+class QueryError(IcalfeedError):
+    """A feed query is malformed; the message names the parameter (HTTP 400)."""
+
+    def __init__(self, message: str, suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.suggestions = suggestions

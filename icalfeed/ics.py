@@ -1,0 +1,181 @@
+"""Events → iCalendar bytes (RFC 5545 + RFC 7986).  Pure and deterministic: the same
+snapshot and selection always give the same bytes, so ETags hold between polls."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from icalendar import Calendar, vDuration
+from icalendar import Event as VEvent
+
+from . import __version__
+from .models import Event, Precision
+from .snapshot import Entry
+
+PRODID = f"-//icalfeed//icalfeed {__version__}//EN"
+ATTRIBUTION = "Data: Launch Library 2 by The Space Devs (https://thespacedevs.com/llapi)"
+# Calendar servers poll at their own pace; this is our suggestion (RFC 7986 §5.7).
+REFRESH = timedelta(hours=1)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_QUARTERS = {
+    Precision.QUARTER_1: "Q1",
+    Precision.QUARTER_2: "Q2",
+    Precision.QUARTER_3: "Q3",
+    Precision.QUARTER_4: "Q4",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarMeta:
+    """What the calendar as a whole says about itself."""
+
+    name: str
+    description: str
+    uid: str  # stable per selection (RFC 7986 §5.3)
+
+
+def render(entries: Sequence[Entry], meta: CalendarMeta) -> bytes:
+    """The whole VCALENDAR for these entries, in the order given."""
+    # Calendar.new adds X-WR-CALNAME/X-WR-CALDESC itself; the UID is ours, so it is stable.
+    calendar = Calendar.new(
+        prodid=PRODID,
+        calscale="GREGORIAN",
+        name=clean_line(meta.name),
+        description=clean_line(meta.description),
+        uid=meta.uid,
+    )
+    calendar.add("REFRESH-INTERVAL", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH))
+    for entry in entries:
+        calendar.add_component(vevent(entry))
+    return calendar.to_ical()
+
+
+def vevent(entry: Entry) -> VEvent:
+    """One VEVENT; its UID depends on the LL2 id alone."""
+    event = entry.event
+    stamp = event.last_updated or entry.first_seen
+    start, end = event_span(event)
+    component = VEvent.new(
+        uid=f"ll2-event-{event.id}@icalfeed",
+        stamp=stamp,
+        last_modified=stamp,
+        sequence=entry.sequence,
+        summary=clean_line(summary(event)),
+        start=start,
+        end=end,
+        description=clean_text(describe(event)),
+        location=clean_line(event.location) if event.location else None,
+        url=best_video_url(event),
+        categories=[clean_line(c) for c in categories(event)],
+        status=status(entry),
+        transparency="TRANSPARENT",
+    )
+    return component
+
+
+def event_span(event: Event) -> tuple[date | datetime, date | datetime | None]:
+    """DTSTART and DTEND as the precision allows: timed, or all-day with exclusive end."""
+    if event.precision.is_timed:
+        end = event.start + event.duration if event.duration else None
+        return event.start, end
+    day = event.start.date()
+    return day, day + timedelta(days=1)
+
+
+def summary(event: Event) -> str:
+    if event.precision.is_vague:
+        return f"NET {vague_period(event)}: {event.name}"
+    return event.name
+
+
+def vague_period(event: Event) -> str:
+    """How far the date is known, in words: "June 2026", "Q3 2026", "H1 2027", "2030s"."""
+    when, precision = event.start, event.precision
+    if precision is Precision.WEEK:
+        return f"week of {when:%-d %B %Y}"
+    if precision is Precision.MONTH:
+        return f"{when:%B %Y}"
+    if precision in _QUARTERS:
+        return f"{_QUARTERS[precision]} {when.year}"
+    if precision is Precision.HALF_1:
+        return f"H1 {when.year}"
+    if precision is Precision.HALF_2:
+        return f"H2 {when.year}"
+    if precision is Precision.YEAR:
+        return str(when.year)
+    if precision is Precision.FISCAL_YEAR:
+        return f"FY {when.year}"
+    if precision is Precision.DECADE:
+        return f"{when.year // 10 * 10}s"
+    return f"{when:%-d %B %Y}"
+
+
+def status(entry: Entry) -> str:
+    if entry.removed_at is not None:
+        return "CANCELLED"
+    return "TENTATIVE" if entry.event.precision.is_vague else "CONFIRMED"
+
+
+def best_video_url(event: Event) -> str | None:
+    """Live first, then official webcasts, then LL2's own priority (lower is better)."""
+    if not event.videos:
+        return None
+    ranked = sorted(
+        event.videos,
+        key=lambda v: (
+            not v.live,
+            "official" not in (v.kind or "").lower(),
+            v.priority if v.priority is not None else 1_000,
+        ),
+    )
+    return ranked[0].url
+
+
+def categories(event: Event) -> list[str]:
+    names = [event.type.name] if event.type else []
+    names += [p.name for p in event.programs]
+    names += [a.name for a in event.agencies]
+    return list(dict.fromkeys(names))
+
+
+def describe(event: Event) -> str:
+    """Plain text that reads well in the small description box of a calendar app."""
+    lines: list[str] = []
+    if event.type:
+        lines.append(f"Type: {event.type.name}")
+    if event.precision.is_timed:
+        lines.append(f"When: {event.start:%Y-%m-%d %H:%M} UTC ({event.precision.label})")
+    else:
+        lines.append(f"When: NET {vague_period(event)} ({event.precision.label})")
+    if event.location:
+        lines.append(f"Where: {event.location}")
+    if event.agencies:
+        lines.append("Agencies: " + ", ".join(a.name for a in event.agencies))
+    if event.programs:
+        lines.append("Programs: " + ", ".join(p.name for p in event.programs))
+    if event.launches:
+        lines.append("Launches: " + ", ".join(launch.name for launch in event.launches))
+    if event.description:
+        lines += ["", event.description]
+    if event.videos:
+        lines += ["", "Watch:"]
+        lines += [f"- {v.title or v.publisher or 'Video'}: {v.url}" for v in event.videos]
+    if event.info_links:
+        lines += ["", "More:"]
+        lines += [f"- {link.title or 'Info'}: {link.url}" for link in event.info_links]
+    lines += ["", ATTRIBUTION]
+    return "\n".join(lines)
+
+
+def clean_text(text: str) -> str:
+    """Multi-line text with control characters removed (RFC 5545 §3.3.11 forbids them)."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def clean_line(text: str) -> str:
+    """Single-line text: line breaks become spaces, controls go."""
+    return " ".join(clean_text(text).split())

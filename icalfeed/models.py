@@ -1,0 +1,435 @@
+"""Launch Library 2 events as frozen dataclasses, built once at the parsing boundary.
+
+Everything past this module works with these types; raw LL2 JSON never travels further
+(the store keeps a slimmed copy only to persist it).  The parser accepts the 2.0/2.1
+("legacy"), 2.2.0 and 2.3.0 schemas in list, normal and detailed modes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+# An event longer than this is not a real event but a data-entry slip; we drop the duration.
+MAX_DURATION = timedelta(days=60)
+
+
+class Precision(Enum):
+    """LL2 ``date_precision``/``net_precision`` ids; UNKNOWN for null or an id we do not know."""
+
+    SECOND = 0
+    MINUTE = 1
+    HOUR = 2
+    MORNING = 3
+    AFTERNOON = 4
+    DAY = 5
+    WEEK = 6
+    MONTH = 7
+    QUARTER_1 = 8
+    QUARTER_2 = 9
+    QUARTER_3 = 10
+    QUARTER_4 = 11
+    HALF_1 = 12
+    HALF_2 = 13
+    YEAR = 14
+    FISCAL_YEAR = 15
+    DECADE = 16
+    UNKNOWN = -1
+
+    @classmethod
+    def from_ll2(cls, raw: Any) -> Precision:
+        """Map the LL2 precision object (or its absence) to a member."""
+        if not isinstance(raw, Mapping):
+            return cls.UNKNOWN
+        try:
+            return cls(int(raw.get("id")))
+        except (TypeError, ValueError):
+            return cls.UNKNOWN
+
+    @property
+    def is_timed(self) -> bool:
+        """Known to the hour or better: a calendar can show a time of day."""
+        return self in (Precision.SECOND, Precision.MINUTE, Precision.HOUR)
+
+    @property
+    def is_day(self) -> bool:
+        """Known to the day (morning/afternoon included) but not to the hour."""
+        return self in (Precision.MORNING, Precision.AFTERNOON, Precision.DAY)
+
+    @property
+    def is_vague(self) -> bool:
+        """Known only to the week or coarser, or not known at all."""
+        return not (self.is_timed or self.is_day)
+
+    @property
+    def label(self) -> str:
+        """Human words for the precision, as LL2 names it."""
+        return _PRECISION_LABELS[self]
+
+
+_PRECISION_LABELS = {
+    Precision.SECOND: "to the second",
+    Precision.MINUTE: "to the minute",
+    Precision.HOUR: "to the hour",
+    Precision.MORNING: "morning of the day",
+    Precision.AFTERNOON: "afternoon of the day",
+    Precision.DAY: "to the day",
+    Precision.WEEK: "to the week",
+    Precision.MONTH: "to the month",
+    Precision.QUARTER_1: "first quarter",
+    Precision.QUARTER_2: "second quarter",
+    Precision.QUARTER_3: "third quarter",
+    Precision.QUARTER_4: "fourth quarter",
+    Precision.HALF_1: "first half of the year",
+    Precision.HALF_2: "second half of the year",
+    Precision.YEAR: "to the year",
+    Precision.FISCAL_YEAR: "fiscal year",
+    Precision.DECADE: "to the decade",
+    Precision.UNKNOWN: "unknown precision",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    id: int
+    name: str
+    abbrev: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    id: int
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    id: int
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A linked object we only show by name: expedition, space station."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchRef:
+    id: str
+    name: str
+    slug: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Video:
+    url: str
+    title: str | None
+    publisher: str | None
+    priority: int | None
+    kind: str | None  # "Official Webcast", "Unofficial Webcast"…
+    live: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    url: str
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One LL2 event, as the rest of icalfeed sees it."""
+
+    id: int
+    name: str
+    slug: str
+    start: datetime  # always UTC
+    precision: Precision
+    duration: timedelta | None  # None when absent, zero, negative or absurd
+    last_updated: datetime | None  # None in the 2.0/2.1 schemas
+    type: EventType | None
+    description: str
+    location: str | None
+    webcast_live: bool
+    image_url: str | None
+    videos: tuple[Video, ...]
+    info_links: tuple[Link, ...]
+    agencies: tuple[Agency, ...]
+    programs: tuple[Program, ...]
+    launches: tuple[LaunchRef, ...]
+    expeditions: tuple[Named, ...]
+    spacestations: tuple[Named, ...]
+
+    @classmethod
+    def from_ll2(cls, raw: Mapping[str, Any]) -> Event:
+        """Build from one LL2 event object; raise ValueError when it is unusable."""
+        if not isinstance(raw, Mapping):
+            raise ValueError("event is not an object")
+        event_id = _int(raw.get("id"))
+        name = _text(raw.get("name"))
+        start = parse_datetime(raw.get("date"))
+        if event_id is None or not name or start is None:
+            raise ValueError("event lacks id, name or date")
+        videos = tuple(_videos(raw))
+        return cls(
+            id=event_id,
+            name=name,
+            slug=_text(raw.get("slug")) or slugify(name),
+            start=start,
+            precision=Precision.from_ll2(raw.get("date_precision")),
+            duration=parse_duration(raw.get("duration")),
+            last_updated=parse_datetime(raw.get("last_updated")),
+            type=_event_type(raw.get("type")),
+            description=_text(raw.get("description")) or "",
+            location=_text(raw.get("location")) or None,
+            webcast_live=raw.get("webcast_live") is True,
+            image_url=_image_url(raw),
+            videos=videos,
+            info_links=tuple(_info_links(raw)),
+            agencies=tuple(_each(raw.get("agencies"), _agency)),
+            programs=tuple(_each(raw.get("program"), _program)),
+            launches=tuple(_each(raw.get("launches"), _launch)),
+            expeditions=tuple(_each(raw.get("expeditions"), _named)),
+            spacestations=tuple(_each(raw.get("spacestations"), _named)),
+        )
+
+    @property
+    def timing(self) -> tuple[str, str, str]:
+        """What makes a calendar client move the event: start, precision, duration."""
+        return (
+            self.start.isoformat(),
+            self.precision.name,
+            str(self.duration.total_seconds()) if self.duration else "",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedPage:
+    """The events of one LL2 response that parsed, with the raw objects we keep."""
+
+    events: tuple[tuple[Event, Mapping[str, Any]], ...]
+    skipped: int
+
+
+def parse_events(items: Iterable[Any]) -> ParsedPage:
+    """Parse a list of LL2 event objects; a malformed one is skipped and counted."""
+    parsed: list[tuple[Event, Mapping[str, Any]]] = []
+    skipped = 0
+    for item in items:
+        try:
+            parsed.append((Event.from_ll2(item), slim_record(item)))
+        except (ValueError, TypeError, AttributeError, KeyError):
+            skipped += 1
+    return ParsedPage(tuple(parsed), skipped)
+
+
+# Fields of no use to a calendar that make up most of a detailed response's bytes.
+_DROPPED_FIELDS = ("updates", "response_mode", "astronauts", "url")
+# For each nested list, the keys worth keeping.
+_KEPT_NESTED = {
+    "program": ("id", "name", "slug"),
+    "agencies": ("id", "name", "abbrev"),
+    "launches": ("id", "name", "slug", "net"),
+    "expeditions": ("id", "name"),
+    "spacestations": ("id", "name"),
+    "vid_urls": ("priority", "publisher", "title", "url", "type", "live"),
+    "info_urls": ("priority", "title", "url"),
+}
+
+
+def slim_record(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of an LL2 event without the bulky fields icalfeed never reads."""
+    record = {k: v for k, v in raw.items() if k not in _DROPPED_FIELDS}
+    for name, kept in _KEPT_NESTED.items():
+        items = record.get(name)
+        if isinstance(items, list):
+            record[name] = [
+                {k: item[k] for k in kept if k in item} if isinstance(item, Mapping) else item
+                for item in items
+            ]
+    image = record.get("image")
+    if isinstance(image, Mapping):
+        record["image"] = {"image_url": image.get("image_url")}
+    return record
+
+
+_DURATION = re.compile(
+    r"^(?P<sign>[-+])?P(?!$)(?:(?P<years>\d+(?:[.,]\d+)?)Y)?(?:(?P<months>\d+(?:[.,]\d+)?)M)?"
+    r"(?:(?P<weeks>\d+(?:[.,]\d+)?)W)?(?:(?P<days>\d+(?:[.,]\d+)?)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+(?:[.,]\d+)?)H)?(?:(?P<minutes>\d+(?:[.,]\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:[.,]\d+)?)S)?)?$",
+    re.IGNORECASE,
+)
+# Django's own duration format ("1 02:03:04.5"), which some API versions may emit.
+_CLOCK_DURATION = re.compile(
+    r"^(?P<sign>-)?(?:(?P<days>\d+) )?(?P<hours>\d+):(?P<minutes>\d\d):(?P<seconds>\d\d(?:\.\d+)?)$"
+)
+_UNIT_SECONDS = {
+    "years": 365.25 * 86400,
+    "months": 30.44 * 86400,
+    "weeks": 7 * 86400,
+    "days": 86400,
+    "hours": 3600,
+    "minutes": 60,
+    "seconds": 1,
+}
+
+
+def parse_duration(raw: Any) -> timedelta | None:
+    """ISO 8601 (``PT2H38M51S``) or clock-style duration; None unless positive and sane."""
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip()
+    match = _DURATION.match(text) or _CLOCK_DURATION.match(text)
+    if not match:
+        return None
+    total = 0.0
+    for unit, seconds in _UNIT_SECONDS.items():
+        value = match.groupdict().get(unit)
+        if value:
+            total += float(value.replace(",", ".")) * seconds
+    seconds = round(total)
+    if match.group("sign") == "-" or seconds <= 0 or seconds > MAX_DURATION.total_seconds():
+        return None
+    return timedelta(seconds=seconds)
+
+
+def parse_datetime(raw: Any) -> datetime | None:
+    """An ISO 8601 timestamp as an aware UTC datetime (naive ones are taken as UTC)."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    try:
+        value = datetime.fromisoformat(raw.strip().replace("z", "Z"))
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def slugify(text: str) -> str:
+    """``"SpaceX Starship"`` → ``"spacex-starship"``; accents folded, ASCII only."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+
+
+def _int(raw: Any) -> int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.strip().isdigit():
+        return int(raw)
+    return None
+
+
+def _text(raw: Any) -> str:
+    return raw.strip() if isinstance(raw, str) else ""
+
+
+def _url(raw: Any) -> str | None:
+    text = _text(raw)
+    return text if text.lower().startswith(("http://", "https://")) else None
+
+
+def _each(raw: Any, build: Any) -> Iterable[Any]:
+    """Build each usable item of an LL2 list; anything else in it is ignored."""
+    if not isinstance(raw, list):
+        return
+    seen: set[Any] = set()
+    for item in raw:
+        if not isinstance(item, Mapping):
+            continue
+        built = build(item)
+        if built is not None and built.id not in seen:
+            seen.add(built.id)
+            yield built
+
+
+def _agency(raw: Mapping[str, Any]) -> Agency | None:
+    agency_id, name = _int(raw.get("id")), _text(raw.get("name"))
+    if agency_id is None or not name:
+        return None
+    return Agency(agency_id, name, _text(raw.get("abbrev")) or None)
+
+
+def _program(raw: Mapping[str, Any]) -> Program | None:
+    program_id, name = _int(raw.get("id")), _text(raw.get("name"))
+    if program_id is None or not name:
+        return None
+    return Program(program_id, name, _text(raw.get("slug")) or slugify(name))
+
+
+def _event_type(raw: Any) -> EventType | None:
+    if not isinstance(raw, Mapping):
+        return None
+    type_id, name = _int(raw.get("id")), _text(raw.get("name"))
+    if type_id is None or not name:
+        return None
+    return EventType(type_id, name, slugify(name))
+
+
+def _named(raw: Mapping[str, Any]) -> Named | None:
+    item_id, name = _int(raw.get("id")), _text(raw.get("name"))
+    return Named(item_id, name) if item_id is not None and name else None
+
+
+def _launch(raw: Mapping[str, Any]) -> LaunchRef | None:
+    launch_id, name = raw.get("id"), _text(raw.get("name"))
+    if not isinstance(launch_id, str | int) or not name:
+        return None
+    return LaunchRef(str(launch_id), name, _text(raw.get("slug")) or None)
+
+
+def _videos(raw: Mapping[str, Any]) -> Iterable[Video]:
+    seen: set[str] = set()
+    for item in raw.get("vid_urls") or []:
+        if not isinstance(item, Mapping):
+            continue
+        url = _url(item.get("url"))
+        if url is None or url in seen:
+            continue
+        seen.add(url)
+        kind = item.get("type")
+        yield Video(
+            url=url,
+            title=_text(item.get("title")) or None,
+            publisher=_text(item.get("publisher")) or None,
+            priority=_int(item.get("priority")),
+            kind=_text(kind.get("name")) or None if isinstance(kind, Mapping) else None,
+            live=item.get("live") is True,
+        )
+    # 2.0/2.1 carry a single video_url string instead of the vid_urls list.
+    legacy = _url(raw.get("video_url"))
+    if legacy and legacy not in seen:
+        yield Video(legacy, None, None, None, None, False)
+
+
+def _info_links(raw: Mapping[str, Any]) -> Iterable[Link]:
+    seen: set[str] = set()
+    for item in raw.get("info_urls") or []:
+        url = _url(item.get("url")) if isinstance(item, Mapping) else _url(item)
+        if url and url not in seen:
+            seen.add(url)
+            title = _text(item.get("title")) or None if isinstance(item, Mapping) else None
+            yield Link(url, title)
+    legacy = _url(raw.get("news_url"))
+    if legacy and legacy not in seen:
+        yield Link(legacy, None)
+
+
+def _image_url(raw: Mapping[str, Any]) -> str | None:
+    image = raw.get("image")
+    if isinstance(image, Mapping):
+        return _url(image.get("image_url"))
+    return _url(image) or _url(raw.get("feature_image"))

@@ -1,0 +1,27 @@
+"""What one running service holds: settings, store, budget and (maybe) the sync thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+
+from .budget import RequestBudget
+from .config import Settings
+from .feedcache import FeedCache
+from .store import Store
+from .sync import SyncScheduler
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    budget: RequestBudget
+    feeds: FeedCache = field(default_factory=FeedCache)
+    scheduler: SyncScheduler | None = None
+
+
+def current_runtime(app: Flask | None = None) -> Runtime:
+    """The runtime of the app handling this request (or of `app`)."""
+    return (app or current_app).extensions["icalfeed"]

@@ -1,0 +1,171 @@
+"""The current snapshot: loaded from disk or the packaged sample, persisted atomically.
+
+One `Store` per process holds a reference to an immutable `Snapshot`; swapping that reference
+is atomic, so request threads never see half an update.  On disk the snapshot is written to a
+temporary file, flushed, and renamed over the old one: a crash at any moment leaves either the
+old or the new file, never a broken one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from .config import Settings
+from .errors import SnapshotError
+from .snapshot import Snapshot
+
+SNAPSHOT_NAME = "snapshot.json"
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def read_snapshot(path: Path, source: str = "snapshot") -> Snapshot:
+    """Load a snapshot file; SnapshotError when it is unreadable or not a snapshot."""
+    try:
+        data = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise SnapshotError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise SnapshotError(f"{path} is not valid JSON ({exc})") from None
+    return Snapshot.from_json(data, source)
+
+
+def write_snapshot(path: Path, snapshot: Snapshot) -> None:
+    """Write atomically: temp file in the same folder, fsync, rename, fsync the folder."""
+    body = json.dumps(snapshot.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _before_rename(tmp, path)
+        os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise SnapshotError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _before_rename(tmp: Path, final: Path) -> None:
+    """Seam for crash tests: runs between the temp write and the rename."""
+
+
+def load_sample() -> Snapshot:
+    """The snapshot of real LL2 events shipped inside the package."""
+    text = resources.files("icalfeed").joinpath("sample/events.json").read_bytes()
+    return Snapshot.from_json(json.loads(text), "sample")
+
+
+class Store:
+    """Holds the snapshot being served and keeps the on-disk copy in step with it."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
+        self.path = settings.data_dir / SNAPSHOT_NAME
+        self.clock = clock
+        self._snapshot = Snapshot({})
+        self._lock = threading.Lock()
+        self._disk_stamp: tuple[int, int, int] | None = None
+        self.last_error: str | None = None
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def load(self) -> Snapshot:
+        """Serve the disk snapshot if there is a good one, else the packaged sample.
+
+        A damaged file is moved aside (never deleted) and reported loudly.
+        """
+        with self._lock:
+            snapshot = self._read_disk()
+            if snapshot is None:
+                try:
+                    snapshot = load_sample()
+                    log.info("serving the packaged sample (%d events)", len(snapshot.entries))
+                except (OSError, ValueError, SnapshotError) as exc:
+                    log.error("packaged sample unusable: %s", exc)
+                    snapshot = Snapshot({})
+            self._snapshot = snapshot
+            return snapshot
+
+    def synced_base(self) -> Snapshot:
+        """What a sync builds on: the synced snapshot, never the sample."""
+        self.reload_if_changed()
+        current = self._snapshot
+        return current if current.source == "snapshot" else Snapshot({}, source="snapshot")
+
+    def commit(self, snapshot: Snapshot) -> None:
+        """Persist, then serve `snapshot`.  If the disk refuses, serve it from memory anyway
+        (the data is good) and record the error."""
+        stamped = Snapshot(snapshot.entries, snapshot.sync, "snapshot", self.clock())
+        with self._lock:
+            try:
+                write_snapshot(self.path, stamped)
+                self._disk_stamp = _stamp(self.path)
+            except SnapshotError as exc:
+                self.last_error = str(exc)
+                log.error("%s; serving the new data from memory only", exc)
+            self._snapshot = stamped
+
+    def reload_if_changed(self) -> bool:
+        """Pick up a snapshot another process wrote to the shared data dir."""
+        stamp = _stamp(self.path)
+        if stamp is None or stamp == self._disk_stamp:
+            return False
+        with self._lock:
+            try:
+                snapshot = read_snapshot(self.path)
+            except SnapshotError as exc:
+                # Possibly another writer mid-flight on a non-atomic filesystem: keep serving.
+                log.warning("not reloading: %s", exc)
+                return False
+            self._disk_stamp = stamp
+            if snapshot.version == self._snapshot.version and snapshot.sync == self._snapshot.sync:
+                return False
+            self._snapshot = snapshot
+            return True
+
+    def _read_disk(self) -> Snapshot | None:
+        stamp = _stamp(self.path)
+        if stamp is None:
+            return None
+        try:
+            snapshot = read_snapshot(self.path)
+        except SnapshotError as exc:
+            aside = self.path.with_name(
+                f"{SNAPSHOT_NAME}.corrupt-{self.clock().strftime('%Y%m%dT%H%M%SZ')}"
+            )
+            try:
+                os.replace(self.path, aside)
+                moved = f"moved to {aside.name}"
+            except OSError as move_exc:
+                moved = f"could not move it aside: {move_exc.strerror}"
+            self.last_error = f"snapshot damaged ({exc}); {moved}; serving the sample"
+            log.error("SNAPSHOT DAMAGED: %s", self.last_error)
+            return None
+        self._disk_stamp = stamp
+        log.info("loaded snapshot %s (%d events)", self.path, len(snapshot.entries))
+        return snapshot
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)

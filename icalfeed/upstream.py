@@ -1,0 +1,168 @@
+"""The Launch Library 2 client: the only module that speaks HTTP to the upstream.
+
+One ``requests.Session``, connect/read timeouts, a User-Agent naming the project, the API key
+when set, ``limit=100`` and paging by ``next``.  Every request is paid for from the shared
+`RequestBudget` first; a 429 pauses the whole budget until the upstream says it is open again.
+Every failure leaves as an `UpstreamError` with a short reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import requests
+
+from . import __version__
+from .budget import RequestBudget
+from .config import Settings
+from .errors import UpstreamError
+from .models import ParsedPage, parse_events
+
+PAGE_SIZE = 100
+# Cap on pages followed for one listing, so a `next` that loops cannot spin forever.
+MAX_PAGES = 200
+# When the upstream throttles us without saying for how long.
+DEFAULT_THROTTLE_SECONDS = 900.0
+_AVAILABLE_IN = re.compile(r"available in (\d+(?:\.\d+)?) seconds?", re.IGNORECASE)
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of an LL2 listing, parsed."""
+
+    parsed: ParsedPage
+    count: int | None
+    next_url: str | None
+    url: str
+
+
+class LL2Client:
+    """Fetches event listings from Launch Library 2 within the request budget."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        budget: RequestBudget,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base_url = settings.upstream_url.rstrip("/") + "/"
+        self.timeout = (settings.connect_timeout, settings.read_timeout)
+        self.budget = budget
+        self.clock = clock
+        self.requests_made = 0
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = (
+            f"icalfeed/{__version__} (iCalendar feeds of spaceflight events; "
+            "https://github.com/icalfeed/icalfeed)"
+        )
+        self.session.headers["Accept"] = "application/json"
+        if settings.api_key:
+            self.session.headers["Authorization"] = f"Token {settings.api_key}"
+
+    def pages(self, path: str, params: Mapping[str, str | int]) -> Iterator[Page]:
+        """Yield each page of a listing, following ``next`` until it ends.
+
+        Stops (without error) when the budget has no request left; raises UpstreamError on
+        any failure.  Pages already yielded stay valid for the caller.
+        """
+        query = urlencode({"limit": PAGE_SIZE, **params})
+        url: str | None = urljoin(self.base_url, path.lstrip("/")) + "?" + query
+        seen: set[str] = set()
+        while url is not None:
+            if url in seen or len(seen) >= MAX_PAGES:
+                raise UpstreamError("paging-loop", f"LL2 paging did not end (at {url})")
+            seen.add(url)
+            data = self.get_json(url)
+            if data is None:
+                return
+            page = _page_from(data, url)
+            yield page
+            url = page.next_url
+            if url is not None and not self._same_origin(url):
+                raise UpstreamError("bad-next", f"LL2 'next' points off the API: {url}")
+
+    def get_json(self, url: str) -> Any | None:
+        """One budgeted GET returning decoded JSON, or None when the budget is spent."""
+        try:
+            if not self.budget.try_spend():
+                return None
+        except OSError as exc:
+            raise UpstreamError(
+                "budget-unwritable", f"cannot record the request budget: {exc}"
+            ) from None
+        self.requests_made += 1
+        try:
+            response = self.session.get(url, timeout=self.timeout)
+        except requests.Timeout:
+            raise UpstreamError("timeout", f"LL2 did not answer in time ({url})") from None
+        except requests.ConnectionError as exc:
+            raise UpstreamError("unreachable", f"cannot reach LL2: {_short(exc)}") from None
+        except requests.RequestException as exc:
+            raise UpstreamError("request-failed", f"LL2 request failed: {_short(exc)}") from None
+        if response.status_code == 429:
+            now = self.clock()
+            retry_at = now + _throttle_seconds(response, now)
+            self.budget.pause_until(retry_at)
+            raise UpstreamError(
+                "throttled",
+                "LL2 throttled us; next request after "
+                + time.strftime("%H:%M:%S UTC", time.gmtime(retry_at)),
+                retry_at=retry_at,
+            )
+        if response.status_code != 200:
+            raise UpstreamError(
+                f"http-{response.status_code}", f"LL2 answered HTTP {response.status_code} ({url})"
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise UpstreamError("bad-json", f"LL2 sent a body that is not JSON ({url})") from None
+
+    def _same_origin(self, url: str) -> bool:
+        # LL2 writes its public scheme into `next` even behind a proxy: compare hosts only.
+        return urlsplit(url).hostname == urlsplit(self.base_url).hostname
+
+
+def _page_from(data: Any, url: str) -> Page:
+    """Check the listing's shape and parse its events."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("results"), list):
+        raise UpstreamError("bad-shape", f"LL2 answer has no 'results' list ({url})")
+    next_url = data.get("next")
+    count = data.get("count")
+    return Page(
+        parsed=parse_events(data["results"]),
+        count=count if isinstance(count, int) else None,
+        next_url=next_url if isinstance(next_url, str) and next_url else None,
+        url=url,
+    )
+
+
+def _throttle_seconds(response: requests.Response, now: float) -> float:
+    """Seconds to wait after a 429: Retry-After, else the 'available in N seconds' detail."""
+    header = response.headers.get("Retry-After", "").strip()
+    if header:
+        if header.isdigit():
+            return max(1.0, float(header))
+        try:
+            return max(1.0, parsedate_to_datetime(header).timestamp() - now)
+        except (TypeError, ValueError):
+            pass
+    try:
+        detail = response.json().get("detail", "")
+    except (ValueError, AttributeError):
+        detail = response.text
+    match = _AVAILABLE_IN.search(str(detail))
+    return max(1.0, float(match.group(1))) if match else DEFAULT_THROTTLE_SECONDS
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__

@@ -1,0 +1,36 @@
+"""A controllable clock and a syncer wired to it, for sync tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from icalfeed.budget import RequestBudget
+from icalfeed.config import Settings
+from icalfeed.store import Store
+from icalfeed.sync import Syncer
+from icalfeed.upstream import LL2Client
+
+
+class Clock:
+    """Shared fake time for the syncer, the store and the budget."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def timestamp(self) -> float:
+        return self.now.timestamp()
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def make_syncer(settings: Settings, clock: Clock, store: Store | None = None) -> Syncer:
+    if store is None:
+        store = Store(settings, clock=clock)
+        store.load()
+    budget = RequestBudget(settings.data_dir, settings.requests_per_hour, clock=clock.timestamp)
+    client = LL2Client(settings, budget, clock=clock.timestamp)
+    return Syncer(settings, store, client, clock=clock)

@@ -1,0 +1,130 @@
+"""Persistence: atomic writes, damaged files, the packaged sample, a refusing disk."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from ll2data import upstream_events
+
+from icalfeed import store as store_module
+from icalfeed.errors import SnapshotError
+from icalfeed.models import parse_events
+from icalfeed.snapshot import Snapshot
+from icalfeed.store import Store, load_sample, read_snapshot, write_snapshot
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+def synced(count: int = 50) -> Snapshot:
+    snapshot, _ = Snapshot({}, source="snapshot").merge(
+        parse_events(upstream_events()[:count]).events, NOW
+    )
+    return snapshot
+
+
+def test_snapshot_round_trips_through_disk(tmp_path):
+    original = synced()
+    write_snapshot(tmp_path / "s.json", original)
+    loaded = read_snapshot(tmp_path / "s.json")
+    assert loaded.version == original.version
+    assert loaded.entries.keys() == original.entries.keys()
+
+
+def test_crash_between_write_and_rename_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "snapshot.json"
+    write_snapshot(path, synced(10))
+    old_bytes = path.read_bytes()
+
+    class Crash(BaseException):
+        pass
+
+    def crash(tmp, final):
+        raise Crash
+
+    monkeypatch.setattr(store_module, "_before_rename", crash)
+    with pytest.raises(Crash):
+        write_snapshot(path, synced(60))
+    assert path.read_bytes() == old_bytes
+    assert len(read_snapshot(path).entries) == 10
+
+
+def test_damaged_snapshot_is_moved_aside_and_the_sample_served(settings, caplog):
+    settings.data_dir.mkdir(parents=True)
+    damaged = b'{"format": "icalfeed-snapshot/1", "entries": [{"ll2": '
+    (settings.data_dir / "snapshot.json").write_bytes(damaged)
+    store = Store(settings)
+    snapshot = store.load()
+    assert snapshot.source == "sample" and len(snapshot.entries) > 200
+    aside = list(settings.data_dir.glob("snapshot.json.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_bytes() == damaged
+    assert "damaged" in store.last_error
+    assert "SNAPSHOT DAMAGED" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"[]", b'{"format": "other"}', json.dumps({"format": "icalfeed-snapshot/1"}).encode()],
+)
+def test_any_non_snapshot_file_is_refused(tmp_path, content):
+    path = tmp_path / "snapshot.json"
+    path.write_bytes(content)
+    with pytest.raises(SnapshotError):
+        read_snapshot(path)
+
+
+def test_no_snapshot_means_the_sample(settings):
+    snapshot = Store(settings).load()
+    assert snapshot.source == "sample"
+    assert snapshot.version == load_sample().version
+
+
+def test_sample_holds_every_fixture_id():
+    sample = load_sample()
+    assert {e["id"] for e in upstream_events()} <= set(sample.entries)
+
+
+def test_commit_persists_and_swaps(settings):
+    settings.data_dir.mkdir(parents=True)
+    store = Store(settings, clock=lambda: NOW)
+    store.load()
+    store.commit(synced())
+    assert store.snapshot.source == "snapshot" and store.snapshot.saved_at == NOW
+    assert read_snapshot(store.path).version == store.snapshot.version
+
+
+def test_a_disk_that_refuses_keeps_serving_the_new_data(settings):
+    settings.data_dir.mkdir(parents=True)
+    store = Store(settings)
+    store.load()
+    store.path.mkdir()  # the rename onto a folder fails, like a read-only or full disk would
+    store.commit(synced())
+    assert store.snapshot.source == "snapshot" and len(store.snapshot.entries) == 50
+    assert "cannot write" in store.last_error
+    assert not list(settings.data_dir.glob(".snapshot.json.*.tmp"))
+
+
+def test_another_process_snapshot_is_picked_up(settings):
+    settings.data_dir.mkdir(parents=True)
+    store = Store(settings)
+    store.load()
+    assert not store.reload_if_changed()
+    write_snapshot(store.path, synced(20))
+    assert store.reload_if_changed()
+    assert len(store.snapshot.entries) == 20 and store.snapshot.source == "snapshot"
+    assert not store.reload_if_changed()
+
+
+def test_version_ignores_when_events_were_last_seen():
+    first = synced(20)
+    again, counts = first.merge(parse_events(upstream_events()[:20]).events, NOW.replace(hour=13))
+    assert counts.unchanged == 20 and again.version == first.version
+
+
+def test_an_older_copy_never_overwrites_a_newer_one():
+    raw = upstream_events()[0]
+    newer = dict(raw, last_updated="2030-01-01T00:00:00Z", name="Newer")
+    snapshot, _ = Snapshot({}).merge(parse_events([newer]).events, NOW)
+    snapshot, counts = snapshot.merge(parse_events([raw]).events, NOW)
+    assert snapshot.entries[raw["id"]].event.name == "Newer" and counts.changed == 0
