@@ -11,7 +11,7 @@ from .config import Settings
 from .runtime import Runtime
 from .store import Store
 from .sync import SyncScheduler, build_syncer
-from .views import feeds, health
+from .views import feeds, health, pages
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
     """
     settings = settings or Settings.from_env()
     settings.ensure_data_dir()
+    log.info("settings: %s", settings.redacted)
     app = Flask(__name__)
     store = Store(settings)
     store.load()
@@ -35,4 +36,5 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
     app.extensions["icalfeed"] = runtime
     app.register_blueprint(feeds)
     app.register_blueprint(health)
+    app.register_blueprint(pages)
     return app

@@ -231,7 +231,7 @@ class SyncScheduler:
         delay = self.tick * (2 ** min(self.failures, 12))
         report = self.last_report
         if report and report.retry_at:
-            delay = max(delay, report.retry_at - time.time())
+            delay = max(delay, report.retry_at - self.syncer.client.clock())
         return min(max(delay, 1.0), max(MAX_BACKOFF_SECONDS, self.tick))
 
     def run_once(self) -> SyncReport:

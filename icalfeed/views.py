@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from . import ics
 from .errors import QueryError
@@ -16,6 +16,12 @@ from .store import utcnow
 
 feeds = Blueprint("feeds", __name__)
 health = Blueprint("health", __name__)
+pages = Blueprint("pages", __name__)
+EXAMPLES = (
+    ("Dockings", "type=docking"),
+    ("SpaceX", "agency=spacex"),
+    ("SpaceX Starship, known dates only", "program=spacex-starship&vague=hide"),
+)
 # Seconds a client should wait before asking again when there is no data at all.
 RETRY_AFTER_SECONDS = 300
 
@@ -37,6 +43,18 @@ def events_ics() -> Response:
         lambda: ics.render(entries, query.calendar_meta()),
     )
     return calendar_response(body, last_modified(snapshot, entries))
+
+
+@pages.get("/")
+def index() -> str:
+    snapshot = current_runtime().store.snapshot
+    return render_template(
+        "index.html",
+        feed_url=url_for("feeds.events_ics", _external=True),
+        examples=EXAMPLES,
+        events=len(snapshot.entries),
+        source=snapshot.source,
+    )
 
 
 @health.get("/healthz")

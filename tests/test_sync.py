@@ -171,3 +171,26 @@ def test_synced_feed_reflects_the_upstream(online_settings, fake_ll2):
     assert uids == {f"ll2-event-{i}@icalfeed" for i in fake_ll2.events}
     health = app.test_client().get("/healthz").get_json()
     assert health["source"] == "snapshot" and health["status"] == "ok"
+
+
+def test_scheduler_backs_off_after_failures_and_honours_retry_at(online_settings, fake_ll2):
+    from icalfeed.sync import MAX_BACKOFF_SECONDS, SyncScheduler
+
+    clock = Clock()
+    scheduler = SyncScheduler(make_syncer(online_settings, clock), tick_seconds=60)
+    fake_ll2.fail_next(Fault(500), Fault(500))
+    scheduler.run_once()
+    assert scheduler.failures == 1 and scheduler.next_delay() == 120
+    clock.advance(hours=2)
+    scheduler.run_once()
+    assert scheduler.failures == 2 and scheduler.next_delay() == 240
+    clock.advance(hours=2)
+    report = scheduler.run_once()
+    assert report.ok and scheduler.failures == 0 and scheduler.next_delay() == 60
+    scheduler.failures = 30
+    assert scheduler.next_delay() == MAX_BACKOFF_SECONDS
+    scheduler.failures = 0
+    fake_ll2.fail_next(Fault(429, headers={"Retry-After": "1800"}))
+    clock.advance(hours=2)
+    scheduler.run_once()
+    assert 1700 < scheduler.next_delay() <= 1800
