@@ -105,7 +105,8 @@ class LL2Client:
         except requests.Timeout:
             raise UpstreamError("timeout", f"LL2 did not answer in time ({url})") from None
         except requests.ConnectionError as exc:
-            raise UpstreamError("unreachable", f"cannot reach LL2: {_short(exc)}") from None
+            host = urlsplit(url).hostname
+            raise UpstreamError("unreachable", f"cannot reach {host}: {_why(exc)}") from None
         except requests.RequestException as exc:
             raise UpstreamError("request-failed", f"LL2 request failed: {_short(exc)}") from None
         if response.status_code == 429:
@@ -162,6 +163,21 @@ def _throttle_seconds(response: requests.Response, now: float) -> float:
         detail = response.text
     match = _AVAILABLE_IN.search(str(detail))
     return max(1.0, float(match.group(1))) if match else DEFAULT_THROTTLE_SECONDS
+
+
+def _why(exc: requests.ConnectionError) -> str:
+    """A few words for a connection failure instead of urllib3's nested repr."""
+    text = repr(exc)
+    for marker, words in (
+        ("NameResolution", "DNS lookup failed"),
+        ("refused", "connection refused"),
+        ("RemoteDisconnected", "connection closed without an answer"),
+        ("reset by peer", "connection reset"),
+        ("SSL", "TLS handshake failed"),
+    ):
+        if marker in text:
+            return words
+    return "connection failed"
 
 
 def _short(exc: Exception) -> str:
