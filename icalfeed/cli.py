@@ -10,8 +10,8 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import ConfigError, QueryError
-from .filters import FeedQuery, feed_day, select
-from .ics import render
+from .filters import FeedQuery, feed_day
+from .output import render_feed
 from .store import Store, utcnow
 from .sync import SyncProgress, build_syncer
 
@@ -96,17 +96,16 @@ def _show_progress(progress: SyncProgress) -> None:
 
 
 def _render(settings: Settings, args: argparse.Namespace) -> int:
+    snapshot = Store(settings).load()
     try:
-        query = FeedQuery.from_string(args.query)
+        query = FeedQuery.from_string(args.query, snapshot.catalog)
     except QueryError as exc:
         print(f"icalfeed: {exc}", file=sys.stderr)
         return 2
-    store = Store(settings)
-    snapshot = store.load()
-    body = render(select(snapshot, query, feed_day(utcnow())), query.calendar_meta())
+    feed = render_feed("ics", snapshot, query, feed_day(utcnow()), settings.max_events)
     if args.output:
-        Path(args.output).write_bytes(body)
+        Path(args.output).write_bytes(feed.body)
         print(f"wrote {args.output} ({snapshot.source} data)", file=sys.stderr)
     else:
-        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.write(feed.body)
     return 0

@@ -36,6 +36,8 @@ class Settings:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     cache_max_age: int = 900
+    # Most events in one feed; past it the nearest to today are kept.
+    max_events: int = 2000
     log_level: str = "INFO"
 
     @classmethod
@@ -74,6 +76,8 @@ class Settings:
                 raise ConfigError(f"ICALFEED_{name.upper()} must be 1 or more")
         if self.connect_timeout <= 0 or self.read_timeout <= 0:
             raise ConfigError("ICALFEED_CONNECT_TIMEOUT and ICALFEED_READ_TIMEOUT must be > 0")
+        if self.max_events < 1:
+            raise ConfigError("ICALFEED_MAX_EVENTS must be 1 or more")
         if self.cache_max_age < 0:
             raise ConfigError("ICALFEED_CACHE_MAX_AGE must be 0 or more")
         return self

@@ -1,4 +1,4 @@
-"""Rendered feeds, kept per (query, data version, day) so a popular feed renders once."""
+"""Rendered feeds, kept per (format, query, data version, day) so a popular feed renders once."""
 
 from __future__ import annotations
 
@@ -7,22 +7,24 @@ from collections.abc import Callable, Hashable
 
 from cachetools import LRUCache
 
+from .output import Rendered
+
 
 class FeedCache:
-    """A thread-safe LRU of rendered bodies; a new data version simply misses."""
+    """A thread-safe LRU of rendered feeds; a new data version simply misses."""
 
     def __init__(self, maxsize: int = 256) -> None:
-        self._cache: LRUCache[Hashable, bytes] = LRUCache(maxsize=maxsize)
+        self._cache: LRUCache[Hashable, Rendered] = LRUCache(maxsize=maxsize)
         self._lock = threading.Lock()
         self.renders = 0
 
-    def get(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
-        """The cached body for `key`, rendering it (outside the lock) on a miss."""
+    def get(self, key: Hashable, render: Callable[[], Rendered]) -> Rendered:
+        """The cached feed for `key`, rendering it (outside the lock) on a miss."""
         with self._lock:
-            body = self._cache.get(key)
-        if body is None:
-            body = render()
+            found = self._cache.get(key)
+        if found is None:
+            found = render()
             with self._lock:
-                self._cache[key] = body
+                self._cache[key] = found
                 self.renders += 1
-        return body
+        return found

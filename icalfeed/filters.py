@@ -1,103 +1,210 @@
 """Feed queries: parsed and validated from a query string, then applied to a snapshot.
 
-Pure: no Flask, no I/O, and `now` is always an argument.  A `FeedQuery` is hashable and
-normalised (order of values and parameters does not matter), so it can key a cache.
+Pure: no Flask, no I/O, and `now` is always an argument.  A `FeedQuery` holds resolved ids
+and folded text, so it is hashable and normalised: the order of values and parameters, and
+the spelling of a name (``SpaceX Starship``, ``spacex-starship``, ``1``), do not change it.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from .catalog import Catalog, Kind
 from .errors import QueryError
-from .ics import CalendarMeta
-from .models import Event, parse_datetime, slugify
+from .models import Event, slugify
 from .snapshot import Entry, Snapshot
 
 DEFAULT_LOOKBACK = timedelta(days=31)
 VAGUE_MODES = ("mark", "hide")
-KNOWN_PARAMETERS = ("agency", "program", "type", "start", "end", "vague")
+MAX_ALARMS = 3
+MAX_ALARM_MINUTES = 10080  # a week
+MAX_VALUES = 50
+MAX_VALUE_LENGTH = 200
+_ONE = timedelta(microseconds=1)
+# Launch Library 2 paging/format parameters: accepted so an LL2 query string can be pasted,
+# and ignored because a calendar always holds the whole selection.
+IGNORED = ("format", "mode", "limit", "offset", "ordering")
+# Our parameter → the LL2 /events/ filter names that mean the same.
+ALIASES = {
+    "agency": ("agency__ids",),
+    "program": ("program__ids",),
+    "type": ("type__ids",),
+    "start": ("date__gte",),
+    "end": ("date__lte",),
+}
+PARAMETERS = (
+    "agency",
+    "program",
+    "type",
+    "exclude_agency",
+    "exclude_program",
+    "exclude_type",
+    "location",
+    "search",
+    "webcast",
+    "start",
+    "end",
+    "vague",
+    "alarm",
+    "date__gt",
+    "date__lt",
+    "spacestation__ids",
+    "expedition__ids",
+    "launch__ids",
+    "id",
+    "slug",
+    "last_updated__gte",
+    "last_updated__lte",
+    "day",
+    "month",
+    "year",
+    "video_url",
+)
+_CANONICAL = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+KNOWN = PARAMETERS + tuple(_CANONICAL) + IGNORED
 
 
 @dataclass(frozen=True, slots=True)
 class FeedQuery:
-    """A normalised selection of events."""
+    """A normalised selection of events; every field empty means "everything"."""
 
-    agencies: frozenset[str] = frozenset()
-    programs: frozenset[str] = frozenset()
-    types: frozenset[str] = frozenset()
-    start: datetime | None = None
-    end: datetime | None = None
+    agencies: frozenset[int] = frozenset()
+    programs: frozenset[int] = frozenset()
+    types: frozenset[int] = frozenset()
+    exclude_agencies: frozenset[int] = frozenset()
+    exclude_programs: frozenset[int] = frozenset()
+    exclude_types: frozenset[int] = frozenset()
+    spacestations: frozenset[int] = frozenset()
+    expeditions: frozenset[int] = frozenset()
+    launches: frozenset[str] = frozenset()
+    ids: frozenset[int] = frozenset()
+    slugs: frozenset[str] = frozenset()
+    locations: frozenset[str] = frozenset()
+    searches: frozenset[str] = frozenset()
+    video_urls: frozenset[str] = frozenset()
+    webcast: bool | None = None
+    after: datetime | None = None  # inclusive
+    before: datetime | None = None  # inclusive
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    years: frozenset[int] = frozenset()
+    months: frozenset[int] = frozenset()
+    days: frozenset[int] = frozenset()
     vague: str = "mark"
+    alarms: tuple[int, ...] = ()
 
     @classmethod
-    def from_args(cls, args: Mapping[str, Any] | Iterable[tuple[str, str]]) -> FeedQuery:
+    def from_args(
+        cls, args: Mapping[str, Any] | Iterable[tuple[str, str]], catalog: Catalog
+    ) -> FeedQuery:
         """Parse request arguments (a MultiDict, a dict or pairs); QueryError when bad."""
-        pairs = _pairs(args)
-        values: dict[str, list[str]] = {}
-        for name, value in pairs:
-            key = name.strip().lower()
-            if key not in KNOWN_PARAMETERS:
-                close = difflib.get_close_matches(key, KNOWN_PARAMETERS, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise QueryError(f"unknown parameter '{name}'{hint}", tuple(close))
-            values.setdefault(key, []).extend(v for v in value.split(",") if v.strip())
-        vague = (values.get("vague") or ["mark"])[-1].strip().lower()
-        if vague not in VAGUE_MODES:
-            raise QueryError(f"vague must be one of {', '.join(VAGUE_MODES)}, got '{vague}'")
-        return cls(
-            agencies=_names(values.get("agency")),
-            programs=_names(values.get("program")),
-            types=_names(values.get("type")),
-            start=_bound("start", values.get("start")),
-            end=_bound("end", values.get("end")),
-            vague=vague,
-        )
+        values = _collect(args)
+        return _Parser(values, catalog).query()
 
     @classmethod
-    def from_string(cls, query: str) -> FeedQuery:
+    def from_string(cls, query: str, catalog: Catalog) -> FeedQuery:
         """Parse a raw query string such as ``"type=docking&vague=hide"``."""
-        return cls.from_args(parse_qsl(query.lstrip("?"), keep_blank_values=True))
+        return cls.from_args(parse_qsl(query.lstrip("?"), keep_blank_values=True), catalog)
 
     def canonical(self) -> str:
         """The query as a normalised string: equal queries, equal strings, in any process."""
-        parts = [
-            ("agency", ",".join(sorted(self.agencies))),
-            ("program", ",".join(sorted(self.programs))),
-            ("type", ",".join(sorted(self.types))),
-            ("start", self.start.isoformat() if self.start else ""),
-            ("end", self.end.isoformat() if self.end else ""),
-            ("vague", self.vague),
-        ]
-        return urlencode([(k, v) for k, v in parts if v])
+        parts = []
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value in (None, (), frozenset()) or (field.name == "vague" and value == "mark"):
+                continue
+            if isinstance(value, frozenset | tuple):
+                text = ",".join(str(v) for v in sorted(value))
+            elif isinstance(value, datetime):
+                text = value.isoformat()
+            else:
+                text = str(value).lower()
+            parts.append((field.name, text))
+        return urlencode(parts)
 
-    def window(self, now: datetime) -> tuple[datetime, datetime | None]:
-        return (self.start or now - DEFAULT_LOOKBACK, self.end)
+    @property
+    def uses_default_window(self) -> bool:
+        """True unless the query says where to start (a lower bound, a year, an id)."""
+        return self.after is None and not (self.years or self.ids or self.slugs)
+
+    def window(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+        low = now - DEFAULT_LOOKBACK if self.uses_default_window else self.after
+        return low, self.before
 
     def matches(self, event: Event) -> bool:
-        if self.vague == "hide" and event.precision.is_vague:
-            return False
-        if self.types and not (event.type and _keys(event.type) & self.types):
-            return False
-        if self.agencies and not any(_keys(a) & self.agencies for a in event.agencies):
-            return False
-        return not self.programs or any(_keys(p) & self.programs for p in event.programs)
+        """Every parameter must hold (AND); inside one, any value may (OR)."""
+        return all(test(self, event) for test in _TESTS)
 
-    def calendar_meta(self) -> CalendarMeta:
-        picked = sorted(self.programs | self.agencies | self.types)
-        # Separators other than commas: some clients show X-WR-CALNAME without unescaping.
-        name = "Spaceflight events" + (" — " + " · ".join(picked) if picked else "")
-        key = hashlib.sha256(self.canonical().encode()).hexdigest()[:16]
-        return CalendarMeta(
-            name=name,
-            description=f"{name} from Launch Library 2 by The Space Devs via icalfeed",
-            uid=f"icalfeed-{key}",
-        )
+
+def _any_id(wanted: frozenset[Any], items: Iterable[Any]) -> bool:
+    return any(item.id in wanted for item in items)
+
+
+def _type_ids(event: Event) -> tuple[Any, ...]:
+    return (event.type,) if event.type else ()
+
+
+_TESTS: tuple[Callable[[FeedQuery, Event], bool], ...] = (
+    lambda q, e: not (q.vague == "hide" and e.precision.is_vague),
+    lambda q, e: not q.types or _any_id(q.types, _type_ids(e)),
+    lambda q, e: not q.agencies or _any_id(q.agencies, e.agencies),
+    lambda q, e: not q.programs or _any_id(q.programs, e.programs),
+    lambda q, e: not _any_id(q.exclude_types, _type_ids(e)),
+    lambda q, e: not _any_id(q.exclude_agencies, e.agencies),
+    lambda q, e: not _any_id(q.exclude_programs, e.programs),
+    lambda q, e: not q.spacestations or _any_id(q.spacestations, e.spacestations),
+    lambda q, e: not q.expeditions or _any_id(q.expeditions, e.expeditions),
+    lambda q, e: not q.launches or _any_id(q.launches, e.launches),
+    lambda q, e: not q.ids or e.id in q.ids,
+    lambda q, e: not q.slugs or e.slug in q.slugs,
+    lambda q, e: not q.locations or any(s in fold(e.location or "") for s in q.locations),
+    lambda q, e: not q.searches or any(s in fold(e.name) for s in q.searches),
+    lambda q, e: not q.video_urls or any(v.url in q.video_urls for v in e.videos),
+    lambda q, e: q.webcast is None or bool(e.videos) == q.webcast,
+    lambda q, e: not q.updated_after or bool(e.last_updated and e.last_updated >= q.updated_after),
+    lambda q, e: (
+        not q.updated_before or bool(e.last_updated and e.last_updated <= q.updated_before)
+    ),
+    lambda q, e: not q.years or e.start.year in q.years,
+    lambda q, e: not q.months or e.start.month in q.months,
+    lambda q, e: not q.days or e.start.day in q.days,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The entries of a feed, in start order, and how many the cap left out."""
+
+    entries: tuple[Entry, ...]
+    total: int
+
+    @property
+    def dropped(self) -> int:
+        return self.total - len(self.entries)
+
+
+def select(snapshot: Snapshot, query: FeedQuery, now: datetime, limit: int) -> Selection:
+    """The entries a feed for `query` shows; past `limit`, those nearest to `now` win."""
+    low, high = query.window(now)
+    chosen = [
+        entry
+        for entry in snapshot.ordered_entries
+        if (low is None or entry.event.start >= low)
+        and (high is None or entry.event.start <= high)
+        and query.matches(entry.event)
+    ]
+    total = len(chosen)
+    if total > limit:
+        nearest = sorted(chosen, key=lambda e: (abs(e.event.start - now), e.event.id))[:limit]
+        chosen = sorted(nearest, key=lambda e: (e.event.start, e.event.id))
+    return Selection(tuple(chosen), total)
 
 
 def feed_day(now: datetime) -> datetime:
@@ -105,45 +212,175 @@ def feed_day(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def select(snapshot: Snapshot, query: FeedQuery, now: datetime) -> list[Entry]:
-    """The entries a feed for `query` shows, in start order."""
-    low, high = query.window(now)
-    return [
-        entry
-        for entry in snapshot.ordered_entries
-        if entry.event.start >= low
-        and (high is None or entry.event.start <= high)
-        and query.matches(entry.event)
-    ]
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of free text, for substring matching."""
+    return " ".join(slugify(text).split("-"))
 
 
-def _pairs(args: Mapping[str, Any] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+def query_key(query: FeedQuery) -> str:
+    """A short stable digest of the query (calendar UID, cache keys)."""
+    return hashlib.sha256(query.canonical().encode()).hexdigest()[:16]
+
+
+def _collect(args: Mapping[str, Any] | Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Canonical parameter → all its values (comma lists split); unknown names refused."""
     if hasattr(args, "lists"):
-        return [(k, v) for k, vs in args.lists() for v in vs]
-    if isinstance(args, Mapping):
-        return [(str(k), str(v)) for k, v in args.items()]
-    return [(str(k), str(v)) for k, v in args]
+        pairs = [(k, v) for k, vs in args.lists() for v in vs]
+    elif isinstance(args, Mapping):
+        pairs = [(str(k), str(v)) for k, v in args.items()]
+    else:
+        pairs = [(str(k), str(v)) for k, v in args]
+    values: dict[str, list[str]] = {}
+    for raw_name, raw_value in pairs:
+        name = raw_name.strip().lower()
+        if name not in KNOWN:
+            close = difflib.get_close_matches(name, KNOWN, n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise QueryError(f"unknown parameter '{_shown(raw_name)}'{hint}", tuple(close))
+        if name in IGNORED:
+            continue
+        name = _CANONICAL.get(name, name)
+        items = [v.strip() for v in raw_value.split(",") if v.strip()]
+        bucket = values.setdefault(name, [])
+        bucket.extend(items)
+        if len(bucket) > MAX_VALUES:
+            raise QueryError(f"too many values for '{name}' (at most {MAX_VALUES})")
+        for item in items:
+            if len(item) > MAX_VALUE_LENGTH:
+                raise QueryError(f"a value of '{name}' is longer than {MAX_VALUE_LENGTH} chars")
+    return values
 
 
-def _names(values: list[str] | None) -> frozenset[str]:
-    return frozenset(slugify(v) or v.strip().lower() for v in values or [])
+class _Parser:
+    """Turns collected values into a FeedQuery, one parameter at a time."""
+
+    def __init__(self, values: dict[str, list[str]], catalog: Catalog) -> None:
+        self.values = values
+        self.catalog = catalog
+
+    def query(self) -> FeedQuery:
+        c = self.catalog
+        lows = [self.moment("start"), self.moment("date__gt", shift=_ONE)]
+        highs = [self.moment("end", end_of_day=True), self.moment("date__lt", shift=-_ONE)]
+        return FeedQuery(
+            agencies=self.names("agency", c.agencies),
+            programs=self.names("program", c.programs),
+            types=self.names("type", c.types),
+            exclude_agencies=self.names("exclude_agency", c.agencies),
+            exclude_programs=self.names("exclude_program", c.programs),
+            exclude_types=self.names("exclude_type", c.types),
+            spacestations=self.numbers("spacestation__ids"),
+            expeditions=self.numbers("expedition__ids"),
+            launches=frozenset(v.lower() for v in self.values.get("launch__ids", [])),
+            ids=self.numbers("id"),
+            slugs=frozenset(v.lower() for v in self.values.get("slug", [])),
+            locations=self.texts("location"),
+            searches=self.texts("search"),
+            video_urls=frozenset(self.values.get("video_url", [])),
+            webcast=self.flag("webcast"),
+            after=max((d for d in lows if d), default=None),
+            before=min((d for d in highs if d), default=None),
+            updated_after=self.moment("last_updated__gte"),
+            updated_before=self.moment("last_updated__lte", end_of_day=True),
+            years=self.numbers("year", 1900, 2200),
+            months=self.numbers("month", 1, 12),
+            days=self.numbers("day", 1, 31),
+            vague=self.choice("vague", VAGUE_MODES, "mark"),
+            alarms=self.alarms(),
+        )
+
+    def names(self, name: str, kind: Kind) -> frozenset[int]:
+        return frozenset(kind.resolve(v) for v in self.values.get(name, []))
+
+    def numbers(self, name: str, low: int = 0, high: int = 10**9) -> frozenset[int]:
+        result = set()
+        for value in self.values.get(name, []):
+            if not value.isdigit() or not low <= int(value) <= high:
+                raise QueryError(
+                    f"{name} takes whole numbers from {low} to {high}, got '{_shown(value)}'"
+                )
+            result.add(int(value))
+        return frozenset(result)
+
+    def texts(self, name: str) -> frozenset[str]:
+        return frozenset(f for f in (fold(v) for v in self.values.get(name, [])) if f)
+
+    def single(self, name: str) -> str | None:
+        given = self.values.get(name, [])
+        if len(given) > 1:
+            raise QueryError(f"{name} takes one value, got {len(given)}")
+        return given[0] if given else None
+
+    def flag(self, name: str) -> bool | None:
+        value = self.single(name)
+        if value is None:
+            return None
+        if value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise QueryError(f"{name} must be 1 or 0, got '{_shown(value)}'")
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        value = (self.single(name) or default).lower()
+        if value not in allowed:
+            raise QueryError(f"{name} must be one of {', '.join(allowed)}, got '{_shown(value)}'")
+        return value
+
+    def moment(
+        self, name: str, *, end_of_day: bool = False, shift: timedelta = timedelta(0)
+    ) -> datetime | None:
+        value = self.single(name)
+        if value is None:
+            return None
+        parsed = parse_moment(value, end_of_day=end_of_day)
+        if parsed is None:
+            raise QueryError(
+                f"{name} must be an ISO date or datetime (2026-06-01 or 2026-06-01T12:00:00Z), "
+                f"got '{_shown(value)}'"
+            )
+        return parsed + shift
+
+    def alarms(self) -> tuple[int, ...]:
+        given = self.values.get("alarm", [])
+        message = f"alarm must be 1–{MAX_ALARMS} values between 0 and {MAX_ALARM_MINUTES} minutes"  # noqa: RUF001
+        if len(given) > MAX_ALARMS:
+            raise QueryError(message)
+        minutes = set()
+        for value in given:
+            if not value.isdigit() or int(value) > MAX_ALARM_MINUTES:
+                raise QueryError(message)
+            minutes.add(int(value))
+        return tuple(sorted(minutes))
 
 
-def _keys(item: Any) -> set[str]:
-    """Every spelling a filter may use for an agency, program or type."""
-    keys = {str(item.id), slugify(item.name)}
-    for extra in ("slug", "abbrev"):
-        value = getattr(item, extra, None)
-        if value:
-            keys.add(slugify(value))
-    return keys
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _bound(name: str, values: list[str] | None) -> datetime | None:
-    if not values:
+def parse_moment(text: str, *, end_of_day: bool = False) -> datetime | None:
+    """An ISO date or datetime as aware UTC; a date alone is its first (or last) instant."""
+    text = text.strip()
+    if _DATE_ONLY.match(text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            return None
+        moment = datetime.combine(day, time.max if end_of_day else time.min, UTC)
+        return moment
+    # A '+' in a query string arrives as a space: "2026-06-01T12:00:00 02:00".
+    text = re.sub(r" (\d\d:?\d\d)$", r"+\1", text)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
         return None
-    raw = values[-1].strip()
-    parsed = parse_datetime(raw if "T" in raw or " " in raw else raw + "T00:00:00")
-    if parsed is None:
-        raise QueryError(f"{name} must be an ISO date or datetime, got '{raw}'")
-    return parsed.astimezone(UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if not 1900 <= value.year <= 2200:
+        return None
+    return value.astimezone(UTC)
+
+
+def _shown(text: str) -> str:
+    """User text safe to echo in a one-line message."""
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return cleaned[:60] + ("…" if len(cleaned) > 60 else "")

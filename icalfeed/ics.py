@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from icalendar import Calendar, vDuration
+from icalendar import Alarm, Calendar, vDuration
 from icalendar import Event as VEvent
 
 from . import __version__
 from .models import Event, Precision
 from .snapshot import Entry
+from .titles import CalendarMeta
 
 PRODID = f"-//icalfeed//icalfeed {__version__}//EN"
 ATTRIBUTION = "Data: Launch Library 2 by The Space Devs (https://thespacedevs.com/llapi)"
@@ -28,33 +28,24 @@ _QUARTERS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class CalendarMeta:
-    """What the calendar as a whole says about itself."""
-
-    name: str
-    description: str
-    uid: str  # stable per selection (RFC 7986 §5.3)
-
-
-def render(entries: Sequence[Entry], meta: CalendarMeta) -> bytes:
+def render(entries: Sequence[Entry], meta: CalendarMeta, alarms: Sequence[int] = ()) -> bytes:
     """The whole VCALENDAR for these entries, in the order given."""
     # Calendar.new adds X-WR-CALNAME/X-WR-CALDESC itself; the UID is ours, so it is stable.
     calendar = Calendar.new(
         prodid=PRODID,
         calscale="GREGORIAN",
-        name=clean_line(meta.name),
-        description=clean_line(meta.description),
+        name=clean_meta(meta.name),
+        description=clean_meta(meta.description),
         uid=meta.uid,
     )
     calendar.add("REFRESH-INTERVAL", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH))
     for entry in entries:
-        calendar.add_component(vevent(entry))
+        calendar.add_component(vevent(entry, alarms))
     return calendar.to_ical()
 
 
-def vevent(entry: Entry) -> VEvent:
+def vevent(entry: Entry, alarms: Sequence[int] = ()) -> VEvent:
     """One VEVENT; its UID depends on the LL2 id alone."""
     event = entry.event
     stamp = event.last_updated or entry.first_seen
@@ -67,13 +58,28 @@ def vevent(entry: Entry) -> VEvent:
         summary=clean_line(summary(event)),
         start=start,
         end=end,
-        description=clean_text(describe(event)),
+        description=clean_text(describe(event, entry.removed_at)),
         location=clean_line(event.location) if event.location else None,
         url=best_video_url(event),
         categories=[clean_line(c) for c in categories(event)],
         status=status(entry),
         transparency="TRANSPARENT",
+        classification="PUBLIC",
     )
+    if event.image_url:
+        component.add("IMAGE", event.image_url, parameters={"VALUE": "URI"})
+    if event.precision.is_timed:
+        for minutes in alarms:
+            component.add_component(alarm(minutes, event.name))
+    return component
+
+
+def alarm(minutes: int, name: str) -> Alarm:
+    """A DISPLAY reminder `minutes` before the start (RFC 5545 §3.6.6)."""
+    component = Alarm()
+    component.add("ACTION", "DISPLAY")
+    component.add("TRIGGER", timedelta(minutes=-minutes))
+    component.add("DESCRIPTION", clean_line(name))
     return component
 
 
@@ -142,9 +148,11 @@ def categories(event: Event) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def describe(event: Event) -> str:
+def describe(event: Event, removed_at: datetime | None = None) -> str:
     """Plain text that reads well in the small description box of a calendar app."""
     lines: list[str] = []
+    if removed_at is not None:
+        lines += [f"Removed from Launch Library 2 on {removed_at:%Y-%m-%d}.", ""]
     if event.type:
         lines.append(f"Type: {event.type.name}")
     if event.precision.is_timed:
@@ -174,6 +182,11 @@ def describe(event: Event) -> str:
 def clean_text(text: str) -> str:
     """Multi-line text with control characters removed (RFC 5545 §3.3.11 forbids them)."""
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def clean_meta(text: str) -> str:
+    """Calendar-level text: one line, and no , ; \\ that some clients show unescaped."""
+    return clean_line(text.replace(",", " ").replace(";", " ").replace("\\", " "))
 
 
 def clean_line(text: str) -> str:

@@ -17,6 +17,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
+from .catalog import Catalog
 from .errors import SnapshotError
 from .models import Event, parse_datetime
 
@@ -122,6 +123,11 @@ class Snapshot:
     def events(self) -> tuple[Event, ...]:
         """Every event, removed ones included, in start order."""
         return tuple(e.event for e in self.ordered_entries)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The agencies, programs and types these events name."""
+        return Catalog.build(self.events)
 
     @cached_property
     def ordered_entries(self) -> tuple[Entry, ...]:

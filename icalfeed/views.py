@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
-from . import ics
 from .errors import QueryError
-from .filters import FeedQuery, feed_day, select
+from .filters import FeedQuery, feed_day
+from .output import Rendered, render_feed
 from .runtime import current_runtime
-from .snapshot import Entry, Snapshot
 from .store import utcnow
 
 feeds = Blueprint("feeds", __name__)
@@ -28,21 +26,53 @@ RETRY_AFTER_SECONDS = 300
 
 @feeds.get("/events.ics")
 def events_ics() -> Response:
+    return _feed("ics")
+
+
+@feeds.get("/events.json")
+def events_json() -> Response:
+    return _feed("json")
+
+
+@feeds.get("/programs/<key>.ics")
+def program_ics(key: str) -> Response:
+    return _feed("ics", fixed=("program", key))
+
+
+@feeds.get("/agencies/<key>.ics")
+def agency_ics(key: str) -> Response:
+    return _feed("ics", fixed=("agency", key))
+
+
+@feeds.get("/types/<key>.ics")
+def type_ics(key: str) -> Response:
+    return _feed("ics", fixed=("type", key))
+
+
+def _feed(fmt: str, fixed: tuple[str, str] | None = None) -> Response:
+    """Parse → select → render (cached) → answer, for every feed route."""
     runtime = current_runtime()
     snapshot = runtime.store.snapshot
     if not snapshot.entries:
         return _no_data()
+    pairs = list(request.args.items(multi=True))
+    if fixed is not None:
+        try:
+            FeedQuery.from_args([fixed], snapshot.catalog)
+        except QueryError as exc:
+            return _plain(404, str(exc))
+        pairs.append(fixed)
     try:
-        query = FeedQuery.from_args(request.args)
+        query = FeedQuery.from_args(pairs, snapshot.catalog)
     except QueryError as exc:
-        return _bad_request(exc)
+        return _plain(400, str(exc))
     day = feed_day(utcnow())
-    entries = select(snapshot, query, day)
-    body = runtime.feeds.get(
-        ("ics", query.canonical(), snapshot.version, day),
-        lambda: ics.render(entries, query.calendar_meta()),
+    limit = runtime.settings.max_events
+    feed = runtime.feeds.get(
+        (fmt, query.canonical(), snapshot.version, day, limit),
+        lambda: render_feed(fmt, snapshot, query, day, limit),
     )
-    return calendar_response(body, last_modified(snapshot, entries))
+    return feed_response(feed, fmt)
 
 
 @pages.get("/")
@@ -93,34 +123,31 @@ def healthz() -> tuple[Response, int]:
     return jsonify(body), 503 if status == "unavailable" else 200
 
 
-def last_modified(snapshot: Snapshot, entries: list[Entry]) -> datetime:
-    stamps = [e.event.last_updated or e.first_seen for e in entries]
-    newest = max(stamps) if stamps else snapshot.saved_at
-    return newest or datetime(2000, 1, 1, tzinfo=UTC)
-
-
-def calendar_response(body: bytes, modified: datetime) -> Response:
-    """200 with a strong ETag from the bytes, or 304 when the client has them already."""
-    response = Response(body, mimetype="text/calendar")
-    response.content_type = "text/calendar; charset=utf-8"
-    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
-    response.last_modified = modified
+def feed_response(feed: Rendered, fmt: str) -> Response:
+    """200 with a strong ETag, or 304 when the client has these bytes already."""
+    response = Response(feed.body)
+    if fmt == "json":
+        response.content_type = "application/json"
+    else:
+        response.content_type = "text/calendar; charset=utf-8"
+        response.headers["Content-Disposition"] = f'inline; filename="{feed.filename}"'
+    response.set_etag(feed.etag)
+    response.last_modified = feed.last_modified
     response.cache_control.public = True
     response.cache_control.max_age = current_runtime().settings.cache_max_age
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Content-Disposition"] = 'inline; filename="events.ics"'
+    response.vary.add("Accept-Encoding")
     return response.make_conditional(request)
 
 
-def _bad_request(exc: QueryError) -> Response:
-    return Response(f"400 {exc}\n", status=400, mimetype="text/plain")
+def _plain(status: int, message: str) -> Response:
+    """A one-line text answer for a client error."""
+    return Response(f"{status} {message}\n", status=status, mimetype="text/plain")
 
 
 def _no_data() -> Response:
-    response = Response(
-        "503 no event data yet: the first sync has not finished and no sample is available\n",
-        status=503,
-        mimetype="text/plain",
+    response = _plain(
+        503, "no event data yet: the first sync has not finished and no sample is available"
     )
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
