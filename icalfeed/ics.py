@@ -134,7 +134,7 @@ def best_video_url(event: Event) -> str | None:
         event.videos,
         key=lambda v: (
             not v.live,
-            "official" not in (v.kind or "").lower(),
+            not (v.kind or "").lower().startswith("official"),  # not "Unofficial"
             v.priority if v.priority is not None else 1_000,
         ),
     )
