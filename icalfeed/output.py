@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from . import ics
 from .filters import FeedQuery, select
@@ -37,10 +37,18 @@ def render_feed(
         body = render_json(selection, meta)
     else:
         body = ics.render(selection.entries, meta, query.alarms)
-    return Rendered(body, last_modified(snapshot, selection.entries), meta.filename)
+    return Rendered(body, last_modified(selection.entries, day), meta.filename)
 
 
-def last_modified(snapshot: Snapshot, entries: Sequence[Entry]) -> datetime:
-    stamps = [e.event.last_updated or e.first_seen for e in entries]
-    newest = max(stamps) if stamps else snapshot.saved_at
-    return newest or datetime(2000, 1, 1, tzinfo=UTC)
+def last_modified(entries: Sequence[Entry], day: datetime) -> datetime:
+    """The newest change a client of this feed could have missed.
+
+    Removals count, and so does the day: the default window moves at midnight, and a client
+    that only sends If-Modified-Since must not be told "304" about a body that moved with it.
+    """
+    stamps = [day]
+    for entry in entries:
+        stamps.append(entry.event.last_updated or entry.first_seen)
+        if entry.removed_at:
+            stamps.append(entry.removed_at)
+    return max(stamps)

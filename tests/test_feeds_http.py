@@ -135,3 +135,29 @@ def test_cap_is_configurable_and_announced(settings):
 def test_unicode_names_in_the_path_are_resolved(client):
     response = client.get("/programs/" + quote("International Space Station") + ".ics")
     assert response.status_code == 200
+
+
+def test_last_modified_is_never_older_than_today(client):
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
+    from icalfeed.filters import feed_day
+
+    response = client.get("/events.ics?year=2020")
+    modified = parsedate_to_datetime(response.headers["Last-Modified"])
+    assert modified == feed_day(datetime.now(UTC))
+
+
+def test_last_modified_counts_removals():
+    from datetime import UTC, datetime
+
+    from icalfeed.output import last_modified
+    from icalfeed.store import load_sample
+
+    day = datetime(2020, 1, 1, tzinfo=UTC)
+    removal = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    sample = load_sample()
+    newest = last_modified(sample.ordered_entries, day)
+    marked, _ = sample.mark_missing(set(), removal)
+    assert newest < removal
+    assert last_modified(marked.ordered_entries, day) == removal

@@ -1,0 +1,36 @@
+"""Cold render time of the largest fixture feed (every sample event), ICS and JSON.
+
+Usage: .venv/bin/python bench/render.py [repeats]
+Prints min / median milliseconds; not a test.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+
+from icalfeed.filters import FeedQuery
+from icalfeed.output import render_feed
+from icalfeed.store import load_sample
+
+
+def main(repeats: int = 20) -> None:
+    sample = load_sample()
+    day = datetime(2026, 11, 25, tzinfo=UTC)
+    query = FeedQuery.from_string("start=1957-01-01", sample.catalog)
+    for fmt in ("ics", "json"):
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            feed = render_feed(fmt, sample, query, day, 2000)
+            times.append((time.perf_counter() - started) * 1000)
+        print(
+            f"{fmt}: {len(sample.entries)} events, {len(feed.body) // 1024} KiB, "
+            f"min {min(times):.1f} ms, median {statistics.median(times):.1f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20)
