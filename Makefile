@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ICSCHECK_SRC ?= ../shared/icscheck
 ICSCHECK := .cache/icscheck
 
-.PHONY: run test lint format install install-test icscheck sample clean
+.PHONY: run test lint format install install-test icscheck browser sample clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -35,6 +35,13 @@ icscheck:
 		chmod -R u+w $(ICSCHECK) && $(ICSCHECK)/setup.sh && touch $(ICSCHECK)/.ready; \
 	fi
 
+# Browser tests drive Debian's chromium through Playwright (no browser download). As root
+# (CI), install it; elsewhere the browser tests skip when it is missing.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -43,7 +50,7 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test icscheck lint
+test: install-test icscheck browser lint
 	$(BIN)/python -m pytest -q
 
 # Rebuild the packaged offline sample from the real LL2 JSON in ../shared.
@@ -51,4 +58,4 @@ sample: install
 	$(BIN)/python scripts/build_sample.py ../shared icalfeed/sample/events.json
 
 clean:
-	rm -rf $(VENV) .cache var build *.egg-info
+	rm -rf $(VENV) .cache var build *.egg-info test-artifacts

@@ -8,10 +8,11 @@ from flask import Flask
 
 from .budget import RequestBudget
 from .config import Settings
+from .pages import pages
 from .runtime import Runtime
 from .store import Store
 from .sync import SyncScheduler, build_syncer
-from .views import feeds, health, pages
+from .views import feeds, health
 
 log = logging.getLogger(__name__)
 

@@ -129,6 +129,57 @@ class FeedQuery:
             parts.append((field.name, text))
         return urlencode(parts)
 
+    def to_params(self, catalog: Catalog) -> list[tuple[str, str]]:
+        """Readable query parameters that parse back to this query (slugs, ISO dates).
+
+        The order is fixed (the builder page's JavaScript writes the same order).
+        """
+        params: list[tuple[str, str]] = []
+
+        def add(name: str, values: Iterable[Any]) -> None:
+            text = ",".join(str(v) for v in values)
+            if text:
+                params.append((name, text))
+
+        for name, field, kind in (
+            ("program", self.programs, catalog.programs),
+            ("agency", self.agencies, catalog.agencies),
+            ("type", self.types, catalog.types),
+            ("exclude_program", self.exclude_programs, catalog.programs),
+            ("exclude_agency", self.exclude_agencies, catalog.agencies),
+            ("exclude_type", self.exclude_types, catalog.types),
+        ):
+            add(name, sorted(kind.slug(i) if i in kind.items else str(i) for i in field))
+        add("location", sorted(self.locations))
+        add("search", sorted(self.searches))
+        if self.webcast is not None:
+            add("webcast", ["1" if self.webcast else "0"])
+        if self.vague != "mark":
+            add("vague", [self.vague])
+        add("alarm", self.alarms)
+        if self.after:
+            add("start", [_moment_text(self.after)])
+        if self.before:
+            add("end", [_moment_text(self.before, end=True)])
+        add("year", sorted(self.years))
+        add("month", sorted(self.months))
+        add("day", sorted(self.days))
+        add("id", sorted(self.ids))
+        add("slug", sorted(self.slugs))
+        add("spacestation__ids", sorted(self.spacestations))
+        add("expedition__ids", sorted(self.expeditions))
+        add("launch__ids", sorted(self.launches))
+        add("video_url", sorted(self.video_urls))
+        if self.updated_after:
+            add("last_updated__gte", [_moment_text(self.updated_after)])
+        if self.updated_before:
+            add("last_updated__lte", [_moment_text(self.updated_before, end=True)])
+        return params
+
+    def query_string(self, catalog: Catalog) -> str:
+        """`to_params` as a URL query string, commas left readable."""
+        return urlencode(self.to_params(catalog), safe=",:")
+
     @property
     def uses_default_window(self) -> bool:
         """True unless the query says where to start (a lower bound, a year, an id)."""
@@ -355,6 +406,14 @@ class _Parser:
 
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _moment_text(value: datetime, *, end: bool = False) -> str:
+    """Shortest text that `parse_moment` reads back to the same instant (a date alone is
+    the first instant of the day, or for an end bound the last)."""
+    if value.time() == (time.max if end else time.min):
+        return value.date().isoformat()
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
 
 
 def parse_moment(text: str, *, end_of_day: bool = False) -> datetime | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, request
 
 from .errors import QueryError
 from .filters import FeedQuery, feed_day
@@ -14,12 +14,6 @@ from .store import utcnow
 
 feeds = Blueprint("feeds", __name__)
 health = Blueprint("health", __name__)
-pages = Blueprint("pages", __name__)
-EXAMPLES = (
-    ("Dockings", "type=docking"),
-    ("SpaceX", "agency=spacex"),
-    ("SpaceX Starship, known dates only", "program=spacex-starship&vague=hide"),
-)
 # Seconds a client should wait before asking again when there is no data at all.
 RETRY_AFTER_SECONDS = 300
 
@@ -73,18 +67,6 @@ def _feed(fmt: str, fixed: tuple[str, str] | None = None) -> Response:
         lambda: render_feed(fmt, snapshot, query, day, limit),
     )
     return feed_response(feed, fmt)
-
-
-@pages.get("/")
-def index() -> str:
-    snapshot = current_runtime().store.snapshot
-    return render_template(
-        "index.html",
-        feed_url=url_for("feeds.events_ics", _external=True),
-        examples=EXAMPLES,
-        events=len(snapshot.entries),
-        source=snapshot.source,
-    )
 
 
 @health.get("/healthz")

@@ -89,11 +89,3 @@ def test_feed_uses_the_precision_of_each_event(client):
     starliner = by_uid["ll2-event-365@icalfeed"]  # year precision
     assert starliner["STATUS"] == "TENTATIVE"
     assert str(starliner["SUMMARY"]).startswith("NET 2026: ")
-
-
-def test_index_page_links_the_feed_and_escapes(client):
-    response = client.get("/")
-    assert response.status_code == 200 and response.mimetype == "text/html"
-    page = response.data.decode()
-    assert "http://localhost/events.ics?type=docking" in page
-    assert "sample data" in page

@@ -1,0 +1,253 @@
+"""HTML pages: the feed builder, the directories of per-program/agency/type feeds, and the
+embeddable widget.  Views stay thin; what they show is computed by small pure helpers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, render_template, request
+from werkzeug.datastructures import MultiDict
+
+from .catalog import Catalog, Kind
+from .errors import QueryError
+from .filters import FeedQuery, feed_day, select
+from .ics import best_video_url, summary
+from .runtime import current_runtime
+from .snapshot import Entry, Snapshot
+from .store import utcnow
+from .subscribe import embed_snippet, links_for
+from .titles import calendar_meta
+
+pages = Blueprint("pages", __name__)
+WIDGET_ONLY = ("theme", "view")
+THEMES = ("auto", "light", "dark")
+PREVIEW_SIZE = 8
+AGENDA_SIZE = 60
+DIRECTORIES = {
+    "programs": ("Programs", "program", "programs"),
+    "agencies": ("Agencies", "agency", "agencies"),
+    "types": ("Event types", "type", "types"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One agency, program or type as the builder and directories list it."""
+
+    slug: str
+    name: str
+    upcoming: int
+    total: int
+    checked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    param: str
+    title: str
+    choices: tuple[Choice, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """An event as a page shows it: honest about how well its date is known."""
+
+    uid: str
+    title: str
+    start_iso: str  # UTC, for <time datetime>
+    utc_text: str
+    all_day: bool
+    vague: bool
+    cancelled: bool
+    type_name: str | None
+    location: str | None
+    webcast: str | None
+
+
+@pages.get("/")
+def builder() -> tuple[str, int]:
+    snapshot = current_runtime().store.snapshot
+    catalog = snapshot.catalog
+    error = None
+    try:
+        query = FeedQuery.from_args(request.args, catalog)
+    except QueryError as exc:
+        error, query = str(exc), FeedQuery()
+    today = feed_day(utcnow())
+    base = public_base()
+    query_string = query.query_string(catalog)
+    feed_url = f"{base}/events.ics" + (f"?{query_string}" if query_string else "")
+    widget_url = f"{base}/widget" + (f"?{query_string}" if query_string else "")
+    meta = calendar_meta(query, catalog, select(snapshot, query, today, 1))
+    upcoming = upcoming_entries(snapshot, query, today, PREVIEW_SIZE)
+    html = render_template(
+        "builder.html",
+        groups=builder_groups(snapshot, query, today),
+        query=query,
+        location=request.args.get("location", ""),
+        error=error,
+        feed_url=feed_url,
+        links=links_for(feed_url, meta.name),
+        calendar_name=meta.name,
+        embed=embed_snippet(widget_url, meta.name),
+        widget_url=widget_url,
+        preview=[row_for(e) for e in upcoming],
+        base=base,
+        source=snapshot.source,
+        events=len(snapshot.entries),
+    )
+    return html, 400 if error else 200
+
+
+@pages.get("/<any(programs, agencies, types):kind>")
+def directory(kind: str) -> str:
+    snapshot = current_runtime().store.snapshot
+    title, param, path = DIRECTORIES[kind]
+    today = feed_day(utcnow())
+    base = public_base()
+    family = _family(snapshot.catalog, param)
+    rows = []
+    for choice in choices(family, snapshot, param, today, frozenset()):
+        url = f"{base}/{path}/{choice.slug}.ics"
+        rows.append((choice, url, links_for(url, f"Spaceflight events — {choice.name}")))
+    return render_template("directory.html", title=title, kind=kind, rows=rows)
+
+
+@pages.get("/widget")
+def widget() -> Response:
+    snapshot = current_runtime().store.snapshot
+    args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if k not in WIDGET_ONLY])
+    theme = request.args.get("theme", "auto").lower()
+    view = request.args.get("view", "agenda").lower()
+    error = None
+    try:
+        query = FeedQuery.from_args(args, snapshot.catalog)
+        if theme not in THEMES:
+            raise QueryError(f"theme must be one of {', '.join(THEMES)}, got '{theme[:20]}'")
+        if view not in ("agenda", "month"):
+            raise QueryError(f"view must be agenda or month, got '{view[:20]}'")
+    except QueryError as exc:
+        error, query, theme, view = str(exc), FeedQuery(), "auto", "agenda"
+    today = feed_day(utcnow())
+    entries = upcoming_entries(snapshot, query, today, AGENDA_SIZE) if error is None else []
+    query_string = query.query_string(snapshot.catalog)
+    own = [(k, v) for k, v in (("q", query_string), ("theme", theme)) if v and v != "auto"]
+    stem = "&".join(v if k == "q" else f"{k}={v}" for k, v in own)
+    html = render_template(
+        "widget.html",
+        agenda_href="?" + "&".join(p for p in (stem, "view=agenda") if p),
+        month_href="?" + "&".join(p for p in (stem, "view=month") if p),
+        rows=[row_for(e) for e in entries],
+        theme=theme,
+        view=view,
+        error=error,
+        json_url=f"{public_base()}/events.json" + (f"?{query_string}" if query_string else ""),
+        feed_url=f"{public_base()}/events.ics" + (f"?{query_string}" if query_string else ""),
+        name=calendar_meta(query, snapshot.catalog, select(snapshot, query, today, 1)).name,
+    )
+    response = Response(html, status=400 if error else 200, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = page_policy(frame_ancestors="*")
+    return response
+
+
+@pages.after_app_request
+def security_headers(response: Response) -> Response:
+    """Headers every response gets; pages also get a strict CSP and no framing."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", page_policy("'none'"))
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if "frame-ancestors *" not in response.headers["Content-Security-Policy"]:
+            response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def page_policy(frame_ancestors: str) -> str:
+    """No inline script or style; images from LL2's hosts over https; framing as given."""
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+        f"connect-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; "
+        f"frame-ancestors {frame_ancestors}"
+    )
+
+
+def public_base() -> str:
+    """Where subscribers reach this service: ICALFEED_PUBLIC_URL, else this request's host."""
+    configured = current_runtime().settings.public_url
+    return (configured or request.url_root).rstrip("/")
+
+
+def upcoming_entries(
+    snapshot: Snapshot, query: FeedQuery, today: datetime, size: int
+) -> list[Entry]:
+    """The next events of the selection, from the start of today."""
+    selection = select(snapshot, query, today, 100_000)
+    return [e for e in selection.entries if e.event.start >= today][:size]
+
+
+def builder_groups(snapshot: Snapshot, query: FeedQuery, today: datetime) -> list[Group]:
+    catalog = snapshot.catalog
+    return [
+        Group(param, title, choices(kind, snapshot, param, today, picked))
+        for param, title, kind, picked in (
+            ("program", "Programs", catalog.programs, query.programs),
+            ("agency", "Agencies", catalog.agencies, query.agencies),
+            ("type", "Event types", catalog.types, query.types),
+        )
+    ]
+
+
+def choices(
+    kind: Kind, snapshot: Snapshot, param: str, today: datetime, checked: frozenset[int]
+) -> tuple[Choice, ...]:
+    """Every item with its counts, the busiest upcoming first, then by name."""
+    upcoming = upcoming_counts(snapshot, param, today)
+    listed = [
+        Choice(kind.slug(i), kind.name(i), upcoming[i], kind.counts[i], i in checked)
+        for i in kind.items
+    ]
+    return tuple(sorted(listed, key=lambda c: (-c.upcoming, c.name.lower())))
+
+
+def upcoming_counts(snapshot: Snapshot, param: str, today: datetime) -> Counter[int]:
+    counts: Counter[int] = Counter()
+    for entry in snapshot.ordered_entries:
+        event = entry.event
+        if event.start < today or entry.removed_at is not None:
+            continue
+        if param == "type":
+            items = (event.type,) if event.type else ()
+        else:
+            items = event.agencies if param == "agency" else event.programs
+        counts.update(item.id for item in items)
+    return counts
+
+
+def row_for(entry: Entry) -> Row:
+    event = entry.event
+    precision = event.precision
+    start = event.start.astimezone(UTC)
+    if precision.is_timed:
+        utc_text = f"{start:%a %-d %b %Y, %H:%M} UTC"
+    elif precision.is_day:
+        utc_text = f"{start:%a %-d %b %Y}"
+    else:
+        utc_text = summary(event).split(":", 1)[0]
+    return Row(
+        uid=f"ll2-event-{event.id}",
+        title=event.name,
+        start_iso=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        utc_text=utc_text,
+        all_day=not precision.is_timed,
+        vague=precision.is_vague,
+        cancelled=entry.removed_at is not None,
+        type_name=event.type.name if event.type else None,
+        location=event.location,
+        webcast=best_video_url(event),
+    )
+
+
+def _family(catalog: Catalog, param: str) -> Kind:
+    return {"program": catalog.programs, "agency": catalog.agencies, "type": catalog.types}[param]

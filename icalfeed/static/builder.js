@@ -1,0 +1,208 @@
+// icalfeed feed builder: keeps the feed URL, subscribe links, embed code and preview in step
+// with the form. Builds the query string in the same order and form as the server
+// (FeedQuery.to_params), so the URL shown here is the URL the server would show.
+"use strict";
+
+(function () {
+  const GOOGLE = "https://calendar.google.com/calendar/r?cid=";
+  const OUTLOOK_COM = "https://outlook.live.com/calendar/0/addfromweb";
+  const OUTLOOK_365 = "https://outlook.office.com/calendar/0/addfromweb";
+  const PREVIEW_SIZE = 8;
+
+  // Same folding as the server's filters.fold: ASCII letters and digits, single spaces.
+  function fold(text) {
+    return text.normalize("NFKD").replace(/[^\x00-\x7f]/g, "").toLowerCase()
+      .replace(/[^a-z0-9]+/g, " ").trim();
+  }
+
+  function checked(form, name) {
+    return Array.from(form.querySelectorAll(`input[name="${name}"]:checked`));
+  }
+
+  function alarms(text) {
+    const minutes = (text.match(/\d+/g) || []).map(Number).filter((n) => n <= 10080);
+    return Array.from(new Set(minutes)).sort((a, b) => a - b).slice(0, 3);
+  }
+
+  function queryString(form) {
+    const params = new URLSearchParams();
+    for (const name of ["program", "agency", "type"]) {
+      const slugs = checked(form, name).map((box) => box.value).sort();
+      if (slugs.length) params.append(name, slugs.join(","));
+    }
+    const location = fold(form.elements.location.value);
+    if (location) params.append("location", location);
+    if (form.elements.webcast.checked) params.append("webcast", "1");
+    const vague = form.querySelector('input[name="vague"]:checked');
+    if (vague && vague.value === "hide") params.append("vague", "hide");
+    const minutes = alarms(form.elements.alarm.value);
+    if (minutes.length) params.append("alarm", minutes.join(","));
+    return params.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
+  }
+
+  function calendarName(form) {
+    const picked = [];
+    for (const name of ["program", "agency", "type"]) {
+      picked.push(...checked(form, name).map((box) => box.dataset.name).sort());
+    }
+    return "Spaceflight events" + (picked.length ? " — " + picked.join(" · ") : "");
+  }
+
+  function withQuery(url, query) {
+    return query ? `${url}?${query}` : url;
+  }
+
+  function setLink(id, href) {
+    const link = document.getElementById(id);
+    if (link) link.href = href;
+  }
+
+  function embedCode(widgetUrl, title) {
+    const attr = (text) => text.replace(/&/g, "&amp;").replace(/"/g, "&quot;")
+      .replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    return `<iframe src="${attr(widgetUrl)}" title="${attr(title)}" width="100%" height="640" ` +
+      'style="border:0;max-width:100%" loading="lazy"></iframe>';
+  }
+
+  function formatWhen(event) {
+    if (event.precision.vague) return event.net;
+    const start = new Date(event.start);
+    if (event.all_day) {
+      return start.toLocaleDateString(undefined, {
+        weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC",
+      });
+    }
+    return window.icalfeedLocalTime(event.start);
+  }
+
+  function previewItem(event) {
+    const item = document.createElement("li");
+    item.className = "event" + (event.precision.vague ? " vague" : "") +
+      (event.status === "cancelled" ? " cancelled" : "");
+    item.id = event.uid.split("@")[0];
+    const time = document.createElement("time");
+    time.dateTime = event.start;
+    time.textContent = formatWhen(event);
+    time.title = event.all_day ? event.start : event.start.slice(0, 16).replace("T", " ") + " UTC";
+    const when = document.createElement("span");
+    when.className = "when";
+    when.append(time);
+    if (event.precision.vague) {
+      const tag = document.createElement("span");
+      tag.className = "tag";
+      tag.textContent = "date not final";
+      when.append(tag);
+    }
+    const title = document.createElement("span");
+    title.className = "event-title";
+    title.textContent = event.name; // text, never HTML: LL2 data is untrusted
+    item.append(when, title);
+    const meta = document.createElement("span");
+    meta.className = "event-meta";
+    meta.textContent = [event.type && event.type.name, event.location].filter(Boolean).join(" · ");
+    item.append(meta);
+    if (event.webcast && /^https?:\/\//.test(event.webcast)) {
+      const watch = document.createElement("a");
+      watch.className = "watch";
+      watch.href = event.webcast;
+      watch.target = "_blank";
+      watch.rel = "noopener";
+      watch.textContent = "Watch";
+      item.append(watch);
+    }
+    return item;
+  }
+
+  let previewRequest = 0;
+  async function updatePreview(base, query) {
+    const list = document.getElementById("preview");
+    if (!list) return;
+    const ticket = ++previewRequest;
+    try {
+      const response = await fetch(withQuery(`${base}/events.json`, query));
+      if (ticket !== previewRequest) return;
+      if (!response.ok) {
+        const message = (await response.text()).trim();
+        list.replaceChildren(Object.assign(document.createElement("li"), {
+          className: "muted empty", textContent: message,
+        }));
+        return;
+      }
+      const data = await response.json();
+      const today = new Date().toISOString().slice(0, 10);
+      const next = data.events.filter((e) => e.start.slice(0, 10) >= today).slice(0, PREVIEW_SIZE);
+      list.replaceChildren(...(next.length ? next.map(previewItem) : [Object.assign(
+        document.createElement("li"), { className: "muted empty", textContent: "No upcoming events match yet." },
+      )]));
+    } catch (error) {
+      if (ticket === previewRequest) list.setAttribute("data-error", String(error));
+    }
+  }
+
+  function update(form) {
+    const base = form.dataset.base;
+    const query = queryString(form);
+    const feedUrl = withQuery(`${base}/events.ics`, query);
+    const widgetUrl = withQuery(`${base}/widget`, query);
+    const name = calendarName(form);
+    const webcal = feedUrl.replace(/^https?:/, "webcal:");
+    document.getElementById("feed-url").value = feedUrl;
+    document.getElementById("calendar-name").textContent = name;
+    setLink("link-webcal", webcal);
+    setLink("link-google", GOOGLE + encodeURIComponent(webcal));
+    const outlookQuery = `url=${encodeURIComponent(feedUrl)}&name=${encodeURIComponent(name)}`;
+    setLink("link-outlook", `${OUTLOOK_COM}?${outlookQuery}`);
+    setLink("link-office365", `${OUTLOOK_365}?${outlookQuery}`);
+    setLink("link-download", feedUrl);
+    setLink("widget-link", widgetUrl);
+    document.getElementById("embed").value = embedCode(widgetUrl, name);
+    const error = document.getElementById("query-error");
+    if (error) error.remove();
+    history.replaceState(null, "", withQuery(location.pathname, query));
+    updatePreview(base, query);
+  }
+
+  function wireFilters() {
+    for (const input of document.querySelectorAll("input[data-filter-for]")) {
+      const list = document.getElementById(input.dataset.filterFor);
+      input.addEventListener("input", () => {
+        const wanted = fold(input.value);
+        for (const item of list.children) {
+          const name = item.querySelector(".choice-name");
+          item.hidden = Boolean(wanted && name && !fold(name.textContent).includes(wanted));
+        }
+      });
+    }
+  }
+
+  function wireCopyButtons() {
+    for (const button of document.querySelectorAll("button[data-copy]")) {
+      button.addEventListener("click", async () => {
+        const field = document.querySelector(button.dataset.copy);
+        field.select();
+        let copied = false;
+        try {
+          await navigator.clipboard.writeText(field.value);
+          copied = true;
+        } catch (error) {
+          copied = document.execCommand && document.execCommand("copy");
+        }
+        const label = button.textContent;
+        button.textContent = copied ? "Copied" : "Press Ctrl+C";
+        setTimeout(() => { button.textContent = label; }, 1500);
+      });
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    wireFilters();
+    wireCopyButtons();
+    const form = document.getElementById("builder");
+    if (!form) return;
+    let timer = 0;
+    const schedule = () => { clearTimeout(timer); timer = setTimeout(() => update(form), 150); };
+    form.addEventListener("change", schedule);
+    form.addEventListener("input", (event) => { if (event.target.type === "text") schedule(); });
+    form.addEventListener("submit", (event) => { event.preventDefault(); update(form); });
+  });
+})();

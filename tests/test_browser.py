@@ -1,0 +1,248 @@
+"""End-to-end tests in real headless Chromium (Debian's, driven by Playwright): the builder,
+the widget (also inside an iframe on another origin), and untrusted text shown as text.
+
+Screenshots land in test-artifacts/ (git-ignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+from ll2data import event_by_name
+
+from icalfeed import create_app
+from icalfeed.config import Settings
+from icalfeed.models import parse_events
+from icalfeed.store import load_sample, write_snapshot
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+XSS_NAME = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> Probe'
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must install Debian's chromium for the browser tests")
+    pytest.skip("Debian chromium is not installed (make browser)", allow_module_level=True)
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+def _snapshot_with_probe(data_dir: Path) -> None:
+    """The sample plus one upcoming event whose name and description are hostile."""
+    probe = event_by_name("Booster 19 Rollout")
+    probe.update(
+        id=999999,
+        name=XSS_NAME,
+        slug="xss-probe",
+        description='<script>window.__pwned=3</script><a href="javascript:alert(1)">x</a>',
+        date="2026-12-02T15:00:00Z",
+        last_updated="2026-11-20T00:00:00Z",
+        location="<b>Starbase</b>",
+        vid_urls=[{"url": "javascript:alert(1)"}, {"url": "https://example.org/watch"}],
+    )
+    snapshot, _ = load_sample().merge(parse_events([probe]).events, datetime.now(UTC))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    write_snapshot(data_dir / "snapshot.json", snapshot)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    from waitress.server import create_server
+
+    data_dir = tmp_path_factory.mktemp("browser") / "var"
+    _snapshot_with_probe(data_dir)
+    app = create_app(Settings(data_dir=data_dir, offline=True), start_sync=False)
+    wsgi = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=wsgi.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{wsgi.effective_port}"
+    wsgi.close()
+
+
+@pytest.fixture(scope="module")
+def other_origin(server: str) -> Iterator[str]:
+    """A page on another port that frames the widget, like a fan site would."""
+    page = (
+        "<!doctype html><title>Fan site</title><h1>Our launch calendar</h1>"
+        f'<iframe id="embed" src="{server}/widget?type=flyby,rollout&view=month" '
+        'width="100%" height="640" title="Spaceflight events"></iframe>'
+    ).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, timezone_id="Europe/Paris", locale="en-GB"
+    )
+    tab = context.new_page()
+    tab.errors = []
+    tab.dialogs = []
+    tab.on("pageerror", lambda error: tab.errors.append(str(error)))
+    tab.on(
+        "console",
+        lambda message: tab.errors.append(message.text) if message.type == "error" else None,
+    )
+
+    def on_dialog(dialog):
+        tab.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    tab.on("dialog", on_dialog)
+    yield tab
+    context.close()
+
+
+def shot(tab, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_build_a_feed_by_clicking(page, server):
+    page.goto(server + "/")
+    shot(page, "builder-desktop")
+    page.fill('input[data-filter-for="list-type"]', "fly")
+    assert page.is_hidden("#type-docking") and page.is_visible("#type-flyby")
+    page.check("#type-flyby")
+    page.click('label:has(input[name="vague"][value="hide"])')
+    page.fill("#alarm", "60, 15")
+    expected = f"{server}/events.ics?type=flyby&vague=hide&alarm=15,60"
+    page.wait_for_function(
+        "expected => document.getElementById('feed-url').value === expected", arg=expected
+    )
+    page.wait_for_selector("#preview #ll2-event-384")
+    preview = page.inner_text("#preview")
+    assert "Solar Orbiter Venus Flyby" in preview
+    assert "Europa Clipper" not in preview  # only known to the month: hidden by vague=hide
+    assert page.text_content("#calendar-name") == "Spaceflight events — Flyby"
+    webcal = page.get_attribute("#link-webcal", "href")
+    assert webcal == expected.replace("http://", "webcal://")
+    google = page.get_attribute("#link-google", "href")
+    assert parse_qs(urlsplit(google).query)["cid"] == [webcal]
+    outlook = parse_qs(urlsplit(page.get_attribute("#link-outlook", "href")).query)
+    assert outlook["url"] == [expected] and outlook["name"] == ["Spaceflight events — Flyby"]
+    assert f"{server}/widget?type=flyby&amp;vague=hide&amp;alarm=15,60" in page.input_value(
+        "#embed"
+    )
+    assert page.url.endswith("/?type=flyby&vague=hide&alarm=15,60")
+    shot(page, "builder-selected")
+    # The server renders the same URL for the same selection (no JavaScript needed).
+    page.goto(server + "/?type=flyby&vague=hide&alarm=15,60")
+    assert page.input_value("#feed-url") == expected
+    assert page.errors == []
+
+
+def test_builder_on_a_phone(browser, server):
+    for width in (375, 320):
+        context = browser.new_context(viewport={"width": width, "height": 800}, is_mobile=True)
+        tab = context.new_page()
+        tab.goto(server + "/?type=flyby")
+        overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"page scrolls sideways at {width}px"
+        shot(tab, f"builder-phone-{width}")
+        context.close()
+
+
+def test_widget_agenda_month_and_local_times(page, server):
+    page.goto(server + "/widget?type=flyby,rollout")
+    page.wait_for_selector("body[data-loaded=true]")
+    time_text = page.inner_text("#ll2-event-999999 time")
+    assert "16:00" in time_text  # 15:00 UTC shown in the viewer's zone (Paris, UTC+1)
+    assert page.get_attribute("#ll2-event-999999 time", "title").endswith("15:00 UTC")
+    shot(page, "widget-agenda")
+    page.click("#view-month")
+    assert page.is_visible("#month-grid") and page.is_hidden("#agenda")
+    assert page.get_attribute("#view-month", "aria-pressed") == "true"
+    title = page.inner_text("#month-title")
+    page.click("#next-month")
+    assert page.inner_text("#month-title") != title
+    page.wait_for_selector("#month-grid .chip")
+    shot(page, "widget-month")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") in ("A", "BUTTON")
+    assert page.errors == []
+
+
+def test_widget_dark_theme_and_narrow(browser, server):
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    tab = context.new_page()
+    tab.goto(server + "/widget?theme=dark&view=month")
+    tab.wait_for_selector("body[data-loaded=true]")
+    background = tab.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(23, 27, 36)"
+    assert tab.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    shot(tab, "widget-dark-320")
+    context.close()
+
+
+def test_untrusted_text_is_shown_as_text(page, server):
+    for path in ("/widget", "/?program=spacex-starship", "/widget?view=month&id=999999&year=2026"):
+        page.goto(server + path)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("window.__pwned") is None, path
+        assert page.locator("img[src=x]").count() == 0, path
+    page.goto(server + "/widget")
+    assert XSS_NAME in page.inner_text("#ll2-event-999999 .event-title")
+    watch = page.get_attribute("#ll2-event-999999 a.watch", "href")
+    assert watch == "https://example.org/watch"
+    assert page.dialogs == []
+
+
+def test_widget_works_inside_an_iframe_on_another_origin(page, other_origin, server):
+    page.goto(other_origin)
+    frame_element = page.wait_for_selector("#embed")
+    frame = frame_element.content_frame()
+    frame.wait_for_selector("body[data-loaded=true]")
+    assert frame.is_visible("#month-grid")
+    assert unquote(frame.url).startswith(server + "/widget")
+    shot(page, "widget-in-iframe")
+    assert page.errors == []
+
+
+def test_directories_list_feeds(page, server):
+    page.goto(server + "/programs")
+    link = page.get_attribute("#spacex-starship-link-webcal", "href")
+    assert link.endswith("/programs/spacex-starship.ics")
+    page.fill('input[data-filter-for="directory"]', "starship")
+    assert page.is_hidden("#programs-international-space-station")
+    shot(page, "directory-programs")
