@@ -246,3 +246,13 @@ def test_directories_list_feeds(page, server):
     page.fill('input[data-filter-for="directory"]', "starship")
     assert page.is_hidden("#programs-international-space-station")
     shot(page, "directory-programs")
+
+
+def test_pages_follow_the_dark_colour_scheme(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark")
+    tab = context.new_page()
+    tab.goto(server + "/?type=flyby")
+    background = tab.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(15, 18, 24)"
+    shot(tab, "builder-dark")
+    context.close()
