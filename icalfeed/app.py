@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask
 
+from . import guards
 from .budget import RequestBudget
 from .config import Settings
 from .pages import pages
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
     elif settings.offline:
         log.info("offline: Launch Library 2 will not be contacted")
     app.extensions["icalfeed"] = runtime
+    guards.install(app)
     app.register_blueprint(feeds)
     app.register_blueprint(health)
     app.register_blueprint(pages)

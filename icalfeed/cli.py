@@ -71,7 +71,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     log.info(
         "serving on http://%s:%d/ (data in %s)", settings.host, settings.port, settings.data_dir
     )
-    waitress.serve(app, host=settings.host, port=settings.port, threads=8, channel_timeout=30)
+    waitress.serve(
+        app,
+        host=settings.host,
+        port=settings.port,
+        threads=8,
+        channel_timeout=30,  # an idle or trickling client is dropped
+        connection_limit=500,
+        max_request_header_size=32 * 1024,
+        max_request_body_size=64 * 1024,
+        ident="icalfeed",
+    )
     return 0
 
 

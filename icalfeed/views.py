@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from .errors import QueryError
 from .filters import FeedQuery, feed_day
+from .guards import plain
 from .output import Rendered, render_feed
 from .runtime import current_runtime
 from .store import utcnow
@@ -54,12 +55,12 @@ def _feed(fmt: str, fixed: tuple[str, str] | None = None) -> Response:
         try:
             FeedQuery.from_args([fixed], snapshot.catalog)
         except QueryError as exc:
-            return _plain(404, str(exc))
+            return plain(404, str(exc))
         pairs.append(fixed)
     try:
         query = FeedQuery.from_args(pairs, snapshot.catalog)
     except QueryError as exc:
-        return _plain(400, str(exc))
+        return plain(400, str(exc))
     day = feed_day(utcnow())
     limit = runtime.settings.max_events
     feed = runtime.feeds.get(
@@ -122,13 +123,8 @@ def feed_response(feed: Rendered, fmt: str) -> Response:
     return response.make_conditional(request)
 
 
-def _plain(status: int, message: str) -> Response:
-    """A one-line text answer for a client error."""
-    return Response(f"{status} {message}\n", status=status, mimetype="text/plain")
-
-
 def _no_data() -> Response:
-    response = _plain(
+    response = plain(
         503, "no event data yet: the first sync has not finished and no sample is available"
     )
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
