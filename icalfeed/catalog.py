@@ -69,25 +69,34 @@ class Catalog:
     types: Kind
 
     @classmethod
-    def build(cls, events: Iterable[Event]) -> Catalog:
+    def build(cls, events: Iterable[Event], also: Iterable[Event] = ()) -> Catalog:
+        """The names in `events` (counted) and in `also` (known, but not counted)."""
         # Oldest first, so the newest spelling of a renamed item is the one shown.
         ordered = sorted(events, key=lambda e: (e.last_updated or e.start, e.id))
+        extra = list(also)
         return cls(
-            agencies=_kind("agency", ordered, lambda e: e.agencies, {}),
-            programs=_kind("program", ordered, lambda e: e.programs, {}),
-            types=_kind("type", ordered, lambda e: (e.type,) if e.type else (), TYPE_SYNONYMS),
+            agencies=_kind("agency", ordered, extra, lambda e: e.agencies, {}),
+            programs=_kind("program", ordered, extra, lambda e: e.programs, {}),
+            types=_kind(
+                "type", ordered, extra, lambda e: (e.type,) if e.type else (), TYPE_SYNONYMS
+            ),
         )
 
 
 def _kind(
     label: str,
     events: list[Event],
+    also: list[Event],
     pick: Callable[[Event], Iterable[Item]],
     synonyms: dict[str, str],
 ) -> Kind:
     items: dict[int, Item] = {}
     spellings: dict[int, list[Item]] = {}
     counts: Counter[int] = Counter()
+    for event in also:
+        for item in pick(event):
+            items.setdefault(item.id, item)
+            spellings.setdefault(item.id, []).append(item)
     for event in events:
         for item in pick(event):
             items[item.id] = item

@@ -109,6 +109,9 @@ class Snapshot:
     sync: SyncState = SyncState()
     source: str = "empty"  # "snapshot" (synced), "sample" (packaged) or "empty"
     saved_at: datetime | None = None
+    # Events whose agencies/programs/types stay resolvable by name even when no event here
+    # names them (the packaged sample, during a first backfill): not content, not versioned.
+    name_sources: tuple[Event, ...] = field(default=(), compare=False, repr=False)
     version: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -127,7 +130,7 @@ class Snapshot:
     @cached_property
     def catalog(self) -> Catalog:
         """The agencies, programs and types these events name."""
-        return Catalog.build(self.events)
+        return Catalog.build(self.events, also=self.name_sources)
 
     @cached_property
     def ordered_entries(self) -> tuple[Entry, ...]:

@@ -8,11 +8,13 @@ old or the new file, never a broken one.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -65,8 +67,9 @@ def _before_rename(tmp: Path, final: Path) -> None:
     """Seam for crash tests: runs between the temp write and the rename."""
 
 
+@functools.cache
 def load_sample() -> Snapshot:
-    """The snapshot of real LL2 events shipped inside the package."""
+    """The snapshot of real LL2 events shipped inside the package (read once)."""
     text = resources.files("icalfeed").joinpath("sample/events.json").read_bytes()
     return Snapshot.from_json(json.loads(text), "sample")
 
@@ -112,7 +115,9 @@ class Store:
     def commit(self, snapshot: Snapshot) -> None:
         """Persist, then serve `snapshot`.  If the disk refuses, serve it from memory anyway
         (the data is good) and record the error."""
-        stamped = Snapshot(snapshot.entries, snapshot.sync, "snapshot", self.clock())
+        stamped = self._with_names(
+            Snapshot(snapshot.entries, snapshot.sync, "snapshot", self.clock())
+        )
         with self._lock:
             try:
                 write_snapshot(self.path, stamped)
@@ -137,7 +142,7 @@ class Store:
             self._disk_stamp = stamp
             if snapshot.version == self._snapshot.version and snapshot.sync == self._snapshot.sync:
                 return False
-            self._snapshot = snapshot
+            self._snapshot = self._with_names(snapshot)
             return True
 
     def _read_disk(self) -> Snapshot | None:
@@ -160,7 +165,16 @@ class Store:
             return None
         self._disk_stamp = stamp
         log.info("loaded snapshot %s (%d events)", self.path, len(snapshot.entries))
-        return snapshot
+        return self._with_names(snapshot)
+
+    def _with_names(self, snapshot: Snapshot) -> Snapshot:
+        """Keep the sample's agencies, programs and types resolvable: a subscriber's feed URL
+        must not turn into an error while a first backfill has not reached its events yet."""
+        try:
+            sample = load_sample()
+        except (OSError, ValueError, SnapshotError):
+            return snapshot
+        return replace(snapshot, name_sources=sample.events)
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:

@@ -194,3 +194,18 @@ def test_scheduler_backs_off_after_failures_and_honours_retry_at(online_settings
     clock.advance(hours=2)
     scheduler.run_once()
     assert 1700 < scheduler.next_delay() <= 1800
+
+
+def test_names_stay_resolvable_while_a_backfill_has_not_reached_them(online_settings, fake_ll2):
+    settings = replace(online_settings, requests_per_hour=1)
+    syncer = make_syncer(settings, Clock())
+    syncer.run()  # one request: the upcoming window only, no Starship event in it
+    snapshot = syncer.store.snapshot
+    assert snapshot.source == "snapshot" and not any(
+        p.slug == "spacex-starship" for e in snapshot.events for p in e.programs
+    )
+    app = create_app(settings, start_sync=False)
+    response = app.test_client().get("/programs/spacex-starship.ics")
+    assert response.status_code == 200
+    assert Calendar.from_ical(response.data).walk("VEVENT") == []
+    assert app.test_client().get("/events.ics?program=startship").status_code == 400
