@@ -128,3 +128,27 @@ def test_an_older_copy_never_overwrites_a_newer_one():
     snapshot, _ = Snapshot({}).merge(parse_events([newer]).events, NOW)
     snapshot, counts = snapshot.merge(parse_events([raw]).events, NOW)
     assert snapshot.entries[raw["id"]].event.name == "Newer" and counts.changed == 0
+
+
+@pytest.mark.parametrize("code", [28, 30], ids=["disk-full", "read-only"])
+def test_a_full_or_read_only_disk_keeps_the_old_file_and_serves_from_memory(
+    settings, monkeypatch, code
+):
+    import errno
+    import os
+
+    settings.data_dir.mkdir(parents=True)
+    store = Store(settings)
+    store.load()
+    store.commit(synced(10))
+    before = store.path.read_bytes()
+
+    def refuse(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(store_module.os, "replace", refuse)
+    store.commit(synced(40))
+    assert errno.errorcode[code] in ("ENOSPC", "EROFS")
+    assert store.path.read_bytes() == before
+    assert len(store.snapshot.entries) == 40 and "cannot write" in store.last_error
+    assert not list(settings.data_dir.glob(".snapshot.json.*.tmp"))

@@ -1,0 +1,71 @@
+"""Two real server processes on one data dir: one sync, one budget, the same bytes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from email.message import Message
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str) -> tuple[bytes, Message]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read(), response.headers
+
+
+@pytest.fixture
+def two_servers(tmp_path, fake_ll2):
+    env = {
+        **os.environ,
+        "ICALFEED_UPSTREAM_URL": fake_ll2.base_url,
+        "ICALFEED_DATA_DIR": str(tmp_path / "shared"),
+        "ICALFEED_SYNC_TICK_SECONDS": "1",
+        "ICALFEED_LOG_LEVEL": "WARNING",
+    }
+    ports = [_free_port(), _free_port()]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "icalfeed", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    yield [f"http://127.0.0.1:{port}" for port in ports]
+    for process in processes:
+        process.terminate()
+        process.wait(10)
+
+
+def test_two_servers_share_one_sync_and_serve_the_same_bytes(two_servers, fake_ll2):
+    deadline = time.monotonic() + 30
+    health = []
+    while time.monotonic() < deadline:
+        try:
+            health = [json.loads(_get(base + "/healthz")[0]) for base in two_servers]
+        except OSError:
+            time.sleep(0.2)
+            continue
+        if all(h["source"] == "snapshot" and h["backfill_complete"] for h in health):
+            break
+        time.sleep(0.2)
+    assert health and all(h["events"] == len(fake_ll2.events) for h in health), health
+    time.sleep(2)  # a few more scheduler ticks on both: nothing is due, nothing is spent
+    assert len(fake_ll2.requests) == 4  # one full sync in all, by whichever server got the lock
+    assert health[0]["budget"]["used_last_hour"] >= 4 or health[1]["budget"]["used_last_hour"] >= 4
+    bodies = [_get(base + "/events.ics?start=1957-01-01") for base in two_servers]
+    assert bodies[0][0] == bodies[1][0]
+    assert bodies[0][1]["ETag"] == bodies[1][1]["ETag"]
