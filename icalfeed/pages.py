@@ -133,12 +133,10 @@ def widget() -> Response:
     today = feed_day(utcnow())
     entries = upcoming_entries(snapshot, query, today, AGENDA_SIZE) if error is None else []
     query_string = query.query_string(snapshot.catalog)
-    own = [(k, v) for k, v in (("q", query_string), ("theme", theme)) if v and v != "auto"]
-    stem = "&".join(v if k == "q" else f"{k}={v}" for k, v in own)
     html = render_template(
         "widget.html",
-        agenda_href="?" + "&".join(p for p in (stem, "view=agenda") if p),
-        month_href="?" + "&".join(p for p in (stem, "view=month") if p),
+        agenda_href=_widget_href(query_string, theme, "agenda"),
+        month_href=_widget_href(query_string, theme, "month"),
         rows=[row_for(e) for e in entries],
         theme=theme,
         view=view,
@@ -247,6 +245,14 @@ def row_for(entry: Entry) -> Row:
         location=event.location,
         webcast=best_video_url(event),
     )
+
+
+def _widget_href(query_string: str, theme: str, view: str) -> str:
+    """A link to the widget itself with the same selection and theme, in another view."""
+    parts = [query_string] if query_string else []
+    if theme != "auto":
+        parts.append(f"theme={theme}")
+    return "?" + "&".join([*parts, f"view={view}"])
 
 
 def _family(catalog: Catalog, param: str) -> Kind:

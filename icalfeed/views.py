@@ -119,7 +119,6 @@ def feed_response(feed: Rendered, fmt: str) -> Response:
     response.cache_control.public = True
     response.cache_control.max_age = current_runtime().settings.cache_max_age
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.vary.add("Accept-Encoding")
     return response.make_conditional(request)
 
 
