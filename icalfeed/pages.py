@@ -78,9 +78,9 @@ def builder() -> tuple[str, int]:
     today = feed_day(utcnow())
     base = public_base()
     query_string = query.query_string(catalog)
-    feed_url = f"{base}/events.ics" + (f"?{query_string}" if query_string else "")
-    widget_url = f"{base}/widget" + (f"?{query_string}" if query_string else "")
-    meta = calendar_meta(query, catalog, select(snapshot, query, today, 1))
+    feed_url = _url(base, "/events.ics", query_string)
+    widget_url = _url(base, "/widget", query_string)
+    meta = calendar_meta(query, catalog)
     upcoming = upcoming_entries(snapshot, query, today, PREVIEW_SIZE)
     html = render_template(
         "builder.html",
@@ -141,9 +141,9 @@ def widget() -> Response:
         theme=theme,
         view=view,
         error=error,
-        json_url=f"{public_base()}/events.json" + (f"?{query_string}" if query_string else ""),
-        feed_url=f"{public_base()}/events.ics" + (f"?{query_string}" if query_string else ""),
-        name=calendar_meta(query, snapshot.catalog, select(snapshot, query, today, 1)).name,
+        json_url=_url(public_base(), "/events.json", query_string),
+        feed_url=_url(public_base(), "/events.ics", query_string),
+        name=calendar_meta(query, snapshot.catalog).name,
     )
     response = Response(html, status=400 if error else 200, mimetype="text/html")
     response.headers["Content-Security-Policy"] = page_policy(frame_ancestors="*")
@@ -245,6 +245,10 @@ def row_for(entry: Entry) -> Row:
         location=event.location,
         webcast=best_video_url(event),
     )
+
+
+def _url(base: str, path: str, query_string: str) -> str:
+    return f"{base}{path}?{query_string}" if query_string else f"{base}{path}"
 
 
 def _widget_href(query_string: str, theme: str, view: str) -> str:

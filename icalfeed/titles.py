@@ -18,8 +18,11 @@ class CalendarMeta:
     filename: str
 
 
-def calendar_meta(query: FeedQuery, catalog: Catalog, selection: Selection) -> CalendarMeta:
-    """Describe the selection in a line: "Spaceflight events — SpaceX Starship · Docking"."""
+def calendar_meta(
+    query: FeedQuery, catalog: Catalog, selection: Selection | None = None
+) -> CalendarMeta:
+    """Describe the selection in a line: "Spaceflight events — SpaceX Starship · Docking";
+    given the `selection`, also say when the cap left events out."""
     picked = (
         _names(catalog.programs, query.programs)
         + _names(catalog.agencies, query.agencies)
@@ -41,7 +44,7 @@ def calendar_meta(query: FeedQuery, catalog: Catalog, selection: Selection) -> C
         details.append("with a webcast")
     if query.vague == "hide":
         details.append("only events dated to the day or better")
-    if selection.dropped:
+    if selection is not None and selection.dropped:
         details.append(
             f"showing the {len(selection.entries)} events nearest today of {selection.total}"
         )
