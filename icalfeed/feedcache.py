@@ -9,12 +9,18 @@ from cachetools import LRUCache
 
 from .output import Rendered
 
+# Bytes of rendered feeds kept: bounded by size, not count, as one feed may be 1,000 times
+# bigger than another.  Entries of an old data version are never hit again and age out.
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
 
 class FeedCache:
     """A thread-safe LRU of rendered feeds; a new data version simply misses."""
 
-    def __init__(self, maxsize: int = 256) -> None:
-        self._cache: LRUCache[Hashable, Rendered] = LRUCache(maxsize=maxsize)
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self._cache: LRUCache[Hashable, Rendered] = LRUCache(
+            maxsize=max_bytes, getsizeof=lambda feed: len(feed.body) + 512
+        )
         self._lock = threading.Lock()
         self.renders = 0
 
@@ -25,6 +31,7 @@ class FeedCache:
         if found is None:
             found = render()
             with self._lock:
-                self._cache[key] = found
                 self.renders += 1
+                if len(found.body) + 512 <= self._cache.maxsize:
+                    self._cache[key] = found
         return found

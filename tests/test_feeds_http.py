@@ -161,3 +161,20 @@ def test_last_modified_counts_removals():
     marked, _ = sample.mark_missing(set(), removal)
     assert newest < removal
     assert last_modified(marked.ordered_entries, day) == removal
+
+
+def test_render_cache_is_bounded_by_bytes():
+    from datetime import UTC, datetime
+
+    from icalfeed.feedcache import FeedCache
+    from icalfeed.output import Rendered
+
+    cache = FeedCache(max_bytes=10_000)
+    stamp = datetime(2026, 1, 1, tzinfo=UTC)
+    for number in range(50):
+        cache.get(number, lambda: Rendered(b"x" * 3_000, stamp, "f.ics"))
+    assert cache.renders == 50
+    assert cache.get(49, lambda: Rendered(b"new", stamp, "f.ics")).body == b"x" * 3_000
+    assert cache.get(0, lambda: Rendered(b"again", stamp, "f.ics")).body == b"again"
+    huge = cache.get("huge", lambda: Rendered(b"y" * 20_000, stamp, "f.ics"))
+    assert len(huge.body) == 20_000 and cache.renders == 52
