@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ICSCHECK_SRC ?= ../shared/icscheck
 ICSCHECK := .cache/icscheck
 
-.PHONY: run test lint format install install-test icscheck browser sample clean
+.PHONY: run test lint format install install-test icscheck browser sample lock audit clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -56,6 +56,16 @@ test: install-test icscheck browser lint
 # Rebuild the packaged offline sample from the real LL2 JSON in ../shared.
 sample: install
 	$(BIN)/python scripts/build_sample.py ../shared icalfeed/sample/events.json
+
+# Pin the runtime dependencies a clean install resolves to, and audit those pins.
+lock:
+	rm -rf .cache/lockvenv && $(PYTHON) -m venv .cache/lockvenv
+	.cache/lockvenv/bin/python -m pip install --quiet .
+	{ echo "# Runtime dependencies as installed by 'make lock' (pip freeze of a clean venv)."; \
+	  .cache/lockvenv/bin/python -m pip freeze --exclude-editable | grep -v '^icalfeed'; } > requirements.lock
+
+audit: $(BIN)/python
+	$(BIN)/python scripts/audit_deps.py requirements.lock
 
 clean:
 	rm -rf $(VENV) .cache var build *.egg-info test-artifacts
