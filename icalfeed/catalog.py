@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .errors import QueryError
+from .errors import QueryError, shown
 from .models import Agency, Event, EventType, Program, slugify
 
 Item = Agency | Program | EventType
@@ -42,7 +42,7 @@ class Kind:
                 return self.keys[candidate]
         suggestions = self.suggest(key)
         hint = f" (did you mean '{suggestions[0]}'?)" if suggestions else ""
-        raise QueryError(f"unknown {self.label} '{value.strip()}'{hint}", suggestions)
+        raise QueryError(f"unknown {self.label} '{shown(value.strip())}'{hint}", suggestions)
 
     def suggest(self, key: str) -> tuple[str, ...]:
         """Close slugs, also matching a part of a longer name ('startship' → 'spacex-starship')."""

@@ -38,7 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    return args.handler(settings, args)
+    try:
+        return args.handler(settings, args)
+    except ConfigError as exc:
+        print(f"icalfeed: configuration error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -87,7 +87,7 @@ class Settings:
         path = self.data_dir
         try:
             path.mkdir(parents=True, exist_ok=True)
-            probe = path / ".write-test"
+            probe = path / f".write-test-{os.getpid()}"  # several processes may start at once
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as exc:

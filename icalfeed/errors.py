@@ -34,3 +34,9 @@ class QueryError(IcalfeedError):
     def __init__(self, message: str, suggestions: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.suggestions = suggestions
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """User input made safe to echo inside a one-line message: no line breaks or controls."""
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return cleaned[:limit] + ("…" if len(cleaned) > limit else "")

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from .catalog import Catalog, Kind
-from .errors import QueryError
+from .errors import QueryError, shown
 from .models import Event, slugify
 from .snapshot import Entry, Snapshot
 
@@ -287,7 +287,7 @@ def _collect(args: Mapping[str, Any] | Iterable[tuple[str, str]]) -> dict[str, l
         if name not in KNOWN:
             close = difflib.get_close_matches(name, KNOWN, n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise QueryError(f"unknown parameter '{_shown(raw_name)}'{hint}", tuple(close))
+            raise QueryError(f"unknown parameter '{shown(raw_name)}'{hint}", tuple(close))
         if name in IGNORED:
             continue
         name = _CANONICAL.get(name, name)
@@ -346,9 +346,9 @@ class _Parser:
     def numbers(self, name: str, low: int = 0, high: int = 10**9) -> frozenset[int]:
         result = set()
         for value in self.values.get(name, []):
-            if not value.isdigit() or not low <= int(value) <= high:
+            if not _is_number(value) or not low <= int(value) <= high:
                 raise QueryError(
-                    f"{name} takes whole numbers from {low} to {high}, got '{_shown(value)}'"
+                    f"{name} takes whole numbers from {low} to {high}, got '{shown(value)}'"
                 )
             result.add(int(value))
         return frozenset(result)
@@ -370,12 +370,12 @@ class _Parser:
             return True
         if value.lower() in ("0", "false", "no", "off"):
             return False
-        raise QueryError(f"{name} must be 1 or 0, got '{_shown(value)}'")
+        raise QueryError(f"{name} must be 1 or 0, got '{shown(value)}'")
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
         value = (self.single(name) or default).lower()
         if value not in allowed:
-            raise QueryError(f"{name} must be one of {', '.join(allowed)}, got '{_shown(value)}'")
+            raise QueryError(f"{name} must be one of {', '.join(allowed)}, got '{shown(value)}'")
         return value
 
     def moment(
@@ -388,7 +388,7 @@ class _Parser:
         if parsed is None:
             raise QueryError(
                 f"{name} must be an ISO date or datetime (2026-06-01 or 2026-06-01T12:00:00Z), "
-                f"got '{_shown(value)}'"
+                f"got '{shown(value)}'"
             )
         return parsed + shift
 
@@ -399,10 +399,15 @@ class _Parser:
             raise QueryError(message)
         minutes = set()
         for value in given:
-            if not value.isdigit() or int(value) > MAX_ALARM_MINUTES:
+            if not _is_number(value) or int(value) > MAX_ALARM_MINUTES:
                 raise QueryError(message)
             minutes.add(int(value))
         return tuple(sorted(minutes))
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²', which int() refuses."""
+    return text.isascii() and text.isdigit() and len(text) <= 12
 
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -424,22 +429,17 @@ def parse_moment(text: str, *, end_of_day: bool = False) -> datetime | None:
             day = date.fromisoformat(text)
         except ValueError:
             return None
-        moment = datetime.combine(day, time.max if end_of_day else time.min, UTC)
-        return moment
+        if not 1900 <= day.year <= 2200:
+            return None
+        return datetime.combine(day, time.max if end_of_day else time.min, UTC)
     # A '+' in a query string arrives as a space: "2026-06-01T12:00:00 02:00".
     text = re.sub(r" (\d\d:?\d\d)$", r"+\1", text)
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
     if not 1900 <= value.year <= 2200:
         return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
-
-
-def _shown(text: str) -> str:
-    """User text safe to echo in a one-line message."""
-    cleaned = "".join(ch if ch.isprintable() else "?" for ch in text)
-    return cleaned[:60] + ("…" if len(cleaned) > 60 else "")

@@ -48,7 +48,7 @@ class Precision(Enum):
             return cls.UNKNOWN
         try:
             return cls(int(raw.get("id")))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # null, "x", 1e400 (infinity)
             return cls.UNKNOWN
 
     @property
@@ -176,7 +176,7 @@ class Event:
         if not isinstance(raw, Mapping):
             raise ValueError("event is not an object")
         event_id = _int(raw.get("id"))
-        name = _text(raw.get("name"))
+        name = _line(raw.get("name"))
         start = parse_datetime(raw.get("date"))
         if event_id is None or not name or start is None:
             raise ValueError("event lacks id, name or date")
@@ -219,18 +219,38 @@ class ParsedPage:
 
     events: tuple[tuple[Event, Mapping[str, Any]], ...]
     skipped: int
+    # Ids of objects that were there but could not be used: LL2 still lists them, so
+    # they must not count as removed.
+    unparsed_ids: frozenset[int] = frozenset()
 
 
 def parse_events(items: Iterable[Any]) -> ParsedPage:
     """Parse a list of LL2 event objects; a malformed one is skipped and counted."""
     parsed: list[tuple[Event, Mapping[str, Any]]] = []
+    unparsed: set[int] = set()
     skipped = 0
     for item in items:
         try:
-            parsed.append((Event.from_ll2(item), slim_record(item)))
-        except (ValueError, TypeError, AttributeError, KeyError):
+            clean = scrub(item)
+            parsed.append((Event.from_ll2(clean), slim_record(clean)))
+        except (ValueError, TypeError, AttributeError, KeyError, ArithmeticError):
             skipped += 1
-    return ParsedPage(tuple(parsed), skipped)
+            item_id = _int(item.get("id")) if isinstance(item, Mapping) else None
+            if item_id is not None:
+                unparsed.add(item_id)
+    return ParsedPage(tuple(parsed), skipped, frozenset(unparsed))
+
+
+def scrub(raw: Any) -> Any:
+    """A copy with every string valid UTF-8: a cut-off emoji arrives as a lone surrogate
+    ("\\ud83d"), which could never be written to a file or a feed."""
+    if isinstance(raw, str):
+        return raw.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(raw, list):
+        return [scrub(item) for item in raw]
+    if isinstance(raw, dict):
+        return {scrub(key): scrub(value) for key, value in raw.items()}
+    return raw
 
 
 # Fields of no use to a calendar that make up most of a detailed response's bytes.
@@ -297,7 +317,9 @@ def parse_duration(raw: Any) -> timedelta | None:
     for unit, seconds in _UNIT_SECONDS.items():
         value = match.groupdict().get(unit)
         if value:
-            total += float(value.replace(",", ".")) * seconds
+            total += float(value.replace(",", ".")[:20]) * seconds
+    if not total < MAX_DURATION.total_seconds() * 2:  # also catches inf and nan
+        return None
     seconds = round(total)
     if match.group("sign") == "-" or seconds <= 0 or seconds > MAX_DURATION.total_seconds():
         return None
@@ -310,11 +332,11 @@ def parse_datetime(raw: Any) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw.strip().replace("z", "Z"))
-    except ValueError:
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+    except (ValueError, OverflowError):  # "0001-01-01T00:00:00+05:00" leaves the calendar
         return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def slugify(text: str) -> str:
@@ -337,9 +359,23 @@ def _text(raw: Any) -> str:
     return raw.strip() if isinstance(raw, str) else ""
 
 
+def _line(raw: Any) -> str:
+    """Text for one line: control characters dropped, white space folded."""
+    return " ".join(_CONTROLS.sub("", _text(raw)).split())
+
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+_URL = re.compile(r"^https?://[^\s\x00-\x1f\x7f]+$", re.IGNORECASE)
+
+
 def _url(raw: Any) -> str | None:
+    """An http(s) URL with nothing in it that could break a header or an iCalendar line."""
     text = _text(raw)
-    return text if text.lower().startswith(("http://", "https://")) else None
+    return text if _URL.match(text) else None
+
+
+def _list(raw: Any) -> list[Any]:
+    return raw if isinstance(raw, list) else []
 
 
 def _each(raw: Any, build: Any) -> Iterable[Any]:
@@ -357,14 +393,14 @@ def _each(raw: Any, build: Any) -> Iterable[Any]:
 
 
 def _agency(raw: Mapping[str, Any]) -> Agency | None:
-    agency_id, name = _int(raw.get("id")), _text(raw.get("name"))
+    agency_id, name = _int(raw.get("id")), _line(raw.get("name"))
     if agency_id is None or not name:
         return None
-    return Agency(agency_id, name, _text(raw.get("abbrev")) or None)
+    return Agency(agency_id, name, _line(raw.get("abbrev")) or None)
 
 
 def _program(raw: Mapping[str, Any]) -> Program | None:
-    program_id, name = _int(raw.get("id")), _text(raw.get("name"))
+    program_id, name = _int(raw.get("id")), _line(raw.get("name"))
     if program_id is None or not name:
         return None
     return Program(program_id, name, _text(raw.get("slug")) or slugify(name))
@@ -373,19 +409,19 @@ def _program(raw: Mapping[str, Any]) -> Program | None:
 def _event_type(raw: Any) -> EventType | None:
     if not isinstance(raw, Mapping):
         return None
-    type_id, name = _int(raw.get("id")), _text(raw.get("name"))
+    type_id, name = _int(raw.get("id")), _line(raw.get("name"))
     if type_id is None or not name:
         return None
     return EventType(type_id, name, slugify(name))
 
 
 def _named(raw: Mapping[str, Any]) -> Named | None:
-    item_id, name = _int(raw.get("id")), _text(raw.get("name"))
+    item_id, name = _int(raw.get("id")), _line(raw.get("name"))
     return Named(item_id, name) if item_id is not None and name else None
 
 
 def _launch(raw: Mapping[str, Any]) -> LaunchRef | None:
-    launch_id, name = raw.get("id"), _text(raw.get("name"))
+    launch_id, name = raw.get("id"), _line(raw.get("name"))
     if not isinstance(launch_id, str | int) or not name:
         return None
     return LaunchRef(str(launch_id), name, _text(raw.get("slug")) or None)
@@ -393,7 +429,7 @@ def _launch(raw: Mapping[str, Any]) -> LaunchRef | None:
 
 def _videos(raw: Mapping[str, Any]) -> Iterable[Video]:
     seen: set[str] = set()
-    for item in raw.get("vid_urls") or []:
+    for item in _list(raw.get("vid_urls")):
         if not isinstance(item, Mapping):
             continue
         url = _url(item.get("url"))
@@ -417,7 +453,7 @@ def _videos(raw: Mapping[str, Any]) -> Iterable[Video]:
 
 def _info_links(raw: Mapping[str, Any]) -> Iterable[Link]:
     seen: set[str] = set()
-    for item in raw.get("info_urls") or []:
+    for item in _list(raw.get("info_urls")):
         url = _url(item.get("url")) if isinstance(item, Mapping) else _url(item)
         if url and url not in seen:
             seen.add(url)

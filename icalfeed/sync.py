@@ -137,7 +137,9 @@ class Syncer:
         snap = snap.prune(now)
         if snap.version != base.version or snap.sync != base.sync:
             self.store.commit(snap)
-        self.store.last_error = report.error
+        if report.requests or report.error:
+            # A run that asked nothing (nothing due, paused) learnt nothing new.
+            self.store.last_error = report.error
         report.backfill_complete = snap.sync.backfill_complete
         report.requests_left = self.client.budget.status().remaining
         report.seconds = time.monotonic() - started
@@ -152,12 +154,26 @@ class Syncer:
         for page in self.client.pages("events/upcoming/", {"mode": "detailed"}):
             self._absorb(work, page, report, now, "upcoming")
             seen.update(event.id for event, _ in page.parsed.events)
+            seen.update(page.parsed.unparsed_ids)
             last = page
         if last is None or last.next_url is not None:
             report.out_of_budget = True
             return
-        work.snap, counts = work.snap.mark_missing(seen, now)
-        report.counts += counts
+        candidate, counts = work.snap.mark_missing(seen, now)
+        upcoming = sum(
+            1 for e in work.snap.entries.values() if e.removed_at is None and e.event.start > now
+        )
+        if counts.removed and (not seen or counts.removed > max(3, upcoming // 2)):
+            # One glitchy answer must not cancel a calendar's worth of events.
+            log.warning(
+                "upcoming window lists %d events and would remove %d of %d; not believed",
+                len(seen),
+                counts.removed,
+                upcoming,
+            )
+        else:
+            work.snap = candidate
+            report.counts += counts
         work.snap = work.snap.with_sync(reconciled_at=now)
 
     def _changes(self, work: _Work, report: SyncReport, now: datetime) -> None:

@@ -8,8 +8,10 @@ Every failure leaves as an `UpstreamError` with a short reason.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -77,14 +79,18 @@ class LL2Client:
         query = urlencode({"limit": PAGE_SIZE, **params})
         url: str | None = urljoin(self.base_url, path.lstrip("/")) + "?" + query
         seen: set[str] = set()
+        expected_pages = MAX_PAGES
         while url is not None:
-            if url in seen or len(seen) >= MAX_PAGES:
+            if url in seen or len(seen) >= expected_pages:
                 raise UpstreamError("paging-loop", f"LL2 paging did not end (at {url})")
             seen.add(url)
             data = self.get_json(url)
             if data is None:
                 return
             page = _page_from(data, url)
+            if len(seen) == 1 and page.count is not None:
+                # `next` links that are new every time still end where `count` says.
+                expected_pages = min(MAX_PAGES, page.count // PAGE_SIZE + 2)
             yield page
             url = page.next_url
             if url is not None and not self._same_origin(url):
@@ -101,7 +107,8 @@ class LL2Client:
             ) from None
         self.requests_made += 1
         try:
-            response = self.session.get(url, timeout=self.timeout)
+            response = self.session.get(url, timeout=self.timeout, stream=True)
+            body = self._read_body(response, url)
         except requests.Timeout:
             raise UpstreamError("timeout", f"LL2 did not answer in time ({url})") from None
         except requests.ConnectionError as exc:
@@ -124,9 +131,36 @@ class LL2Client:
                 f"http-{response.status_code}", f"LL2 answered HTTP {response.status_code} ({url})"
             )
         try:
-            return response.json()
+            return json.loads(body)
         except ValueError:
             raise UpstreamError("bad-json", f"LL2 sent a body that is not JSON ({url})") from None
+
+    def _read_body(self, response: requests.Response, url: str) -> bytes:
+        """The whole body, or UpstreamError once the deadline passes: the read timeout
+        bounds each read, so an upstream that trickles bytes needs a limit of its own."""
+        deadline = self.timeout[0] + 2 * self.timeout[1]
+        expired = threading.Event()
+
+        def cut_off() -> None:
+            expired.set()
+            response.close()
+
+        timer = threading.Timer(deadline, cut_off)
+        timer.daemon = True
+        timer.start()
+        try:
+            body = response.content
+        except Exception:  # whatever the closed connection raises mid-read
+            if expired.is_set():
+                raise UpstreamError(
+                    "timeout", f"LL2 took over {deadline:.0f}s to send {url}"
+                ) from None
+            raise
+        finally:
+            timer.cancel()
+        if expired.is_set():
+            raise UpstreamError("timeout", f"LL2 took over {deadline:.0f}s to send {url}")
+        return body
 
     def _same_origin(self, url: str) -> bool:
         # LL2 writes its public scheme into `next` even behind a proxy: compare hosts only.
@@ -158,9 +192,9 @@ def _throttle_seconds(response: requests.Response, now: float) -> float:
         except (TypeError, ValueError):
             pass
     try:
-        detail = response.json().get("detail", "")
-    except (ValueError, AttributeError):
-        detail = response.text
+        detail = json.loads(response.content).get("detail", "")
+    except (ValueError, AttributeError, requests.RequestException):
+        detail = ""
     match = _AVAILABLE_IN.search(str(detail))
     return max(1.0, float(match.group(1))) if match else DEFAULT_THROTTLE_SECONDS
 

@@ -52,11 +52,13 @@ def _feed(fmt: str, fixed: tuple[str, str] | None = None) -> Response:
         return _no_data()
     pairs = list(request.args.items(multi=True))
     if fixed is not None:
+        param, key = fixed
+        kinds = snapshot.catalog
+        kind = {"program": kinds.programs, "agency": kinds.agencies, "type": kinds.types}[param]
         try:
-            FeedQuery.from_args([fixed], snapshot.catalog)
+            pairs.append((param, str(kind.resolve(key))))  # one name, never blank or a list
         except QueryError as exc:
             return plain(404, str(exc))
-        pairs.append(fixed)
     try:
         query = FeedQuery.from_args(pairs, snapshot.catalog)
     except QueryError as exc:

@@ -87,3 +87,9 @@ def test_api_key_never_appears_in_logs_health_or_errors(online_settings, fake_ll
     assert secret not in caplog.text
     assert all(secret.encode() not in body for body in bodies)
     assert "http-401" in app.test_client().get("/healthz").get_json()["last_error"]
+
+
+@pytest.mark.parametrize("path", ["/programs/%20.ics", "/agencies/,.ics", "/types/%0A.ics"])
+def test_blank_path_names_are_404_not_the_whole_feed(client, path):
+    response = client.get(path)
+    assert response.status_code == 404 and response.data.count(b"\n") == 1

@@ -14,10 +14,16 @@ from email.message import Message
 import pytest
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _free_ports(count: int) -> list[int]:
+    """Distinct free ports (held open together while chosen, so none repeats)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def _get(url: str) -> tuple[bytes, Message]:
@@ -34,38 +40,40 @@ def two_servers(tmp_path, fake_ll2):
         "ICALFEED_SYNC_TICK_SECONDS": "1",
         "ICALFEED_LOG_LEVEL": "WARNING",
     }
-    ports = [_free_port(), _free_port()]
+    ports = _free_ports(2)
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "icalfeed", "serve", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(tmp_path / f"server-{port}.log", "w"),  # noqa: SIM115
         )
         for port in ports
     ]
-    yield [f"http://127.0.0.1:{port}" for port in ports]
+    yield [(f"http://127.0.0.1:{port}", tmp_path) for port in ports]
     for process in processes:
         process.terminate()
         process.wait(10)
 
 
 def test_two_servers_share_one_sync_and_serve_the_same_bytes(two_servers, fake_ll2):
+    bases = [base for base, _ in two_servers]
     deadline = time.monotonic() + 30
     health = []
     while time.monotonic() < deadline:
         try:
-            health = [json.loads(_get(base + "/healthz")[0]) for base in two_servers]
+            health = [json.loads(_get(base + "/healthz")[0]) for base in bases]
         except OSError:
             time.sleep(0.2)
             continue
         if all(h["source"] == "snapshot" and h["backfill_complete"] for h in health):
             break
         time.sleep(0.2)
-    assert health and all(h["events"] == len(fake_ll2.events) for h in health), health
+    logs = {p.name: p.read_text()[-2000:] for p in two_servers[0][1].glob("server-*.log")}
+    assert health and all(h["events"] == len(fake_ll2.events) for h in health), (health, logs)
     time.sleep(2)  # a few more scheduler ticks on both: nothing is due, nothing is spent
     assert len(fake_ll2.requests) == 4  # one full sync in all, by whichever server got the lock
     assert health[0]["budget"]["used_last_hour"] >= 4 or health[1]["budget"]["used_last_hour"] >= 4
-    bodies = [_get(base + "/events.ics?start=1957-01-01") for base in two_servers]
+    bodies = [_get(base + "/events.ics?start=1957-01-01") for base in bases]
     assert bodies[0][0] == bodies[1][0]
     assert bodies[0][1]["ETag"] == bodies[1][1]["ETag"]

@@ -209,3 +209,13 @@ def test_names_stay_resolvable_while_a_backfill_has_not_reached_them(online_sett
     assert response.status_code == 200
     assert Calendar.from_ical(response.data).walk("VEVENT") == []
     assert app.test_client().get("/events.ics?program=startship").status_code == 400
+
+
+def test_a_retry_during_a_429_pause_keeps_the_error_visible(online_settings, fake_ll2):
+    clock = Clock()
+    syncer = make_syncer(online_settings, clock)
+    fake_ll2.fail_next(Fault(429, headers={"Retry-After": "600"}))
+    syncer.run()
+    assert syncer.store.last_error.startswith("throttled")
+    report = syncer.run(force=True)
+    assert report.requests == 0 and syncer.store.last_error.startswith("throttled")
