@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ICSCHECK_SRC ?= ../shared/icscheck
 ICSCHECK := .cache/icscheck
 
-.PHONY: run test lint format install install-test icscheck browser sample lock audit clean
+.PHONY: run test lint format install install-test icscheck browser sample lock audit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -56,6 +56,11 @@ test: install-test icscheck browser lint
 # Rebuild the packaged offline sample from the real LL2 JSON in ../shared.
 sample: install
 	$(BIN)/python scripts/build_sample.py ../shared icalfeed/sample/events.json
+
+# Serving benchmark (not a test): needs Debian's wrk, installed here when run as root.
+bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = "0" ] && apt-get install -y -qq wrk; }
+	$(BIN)/python bench/http.py
 
 # Pin the runtime dependencies a clean install resolves to, and audit those pins.
 lock:

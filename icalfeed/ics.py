@@ -4,7 +4,7 @@ snapshot and selection always give the same bytes, so ETags hold between polls."
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
 from icalendar import Alarm, Calendar, vDuration
@@ -28,8 +28,29 @@ _QUARTERS = {
 }
 
 
-def render(entries: Sequence[Entry], meta: CalendarMeta, alarms: Sequence[int] = ()) -> bytes:
-    """The whole VCALENDAR for these entries, in the order given."""
+END = b"END:VCALENDAR\r\n"
+
+
+def render(
+    entries: Sequence[Entry],
+    meta: CalendarMeta,
+    alarms: Sequence[int] = (),
+    pieces: Callable[[Entry, tuple[int, ...]], bytes] | None = None,
+) -> bytes:
+    """The whole VCALENDAR for these entries, in the order given.
+
+    Each VEVENT is serialised on its own and the bytes joined: exactly what icalendar
+    writes for the calendar with the events inside, but `pieces` (a cache) can supply an
+    event's bytes without building it again.
+    """
+    head = calendar_head(meta)
+    piece = pieces or vevent_bytes
+    wanted = tuple(alarms)
+    return head[: -len(END)] + b"".join(piece(entry, wanted) for entry in entries) + END
+
+
+def calendar_head(meta: CalendarMeta) -> bytes:
+    """The VCALENDAR with its properties and no events."""
     # Calendar.new adds X-WR-CALNAME/X-WR-CALDESC itself; the UID is ours, so it is stable.
     calendar = Calendar.new(
         prodid=PRODID,
@@ -40,9 +61,11 @@ def render(entries: Sequence[Entry], meta: CalendarMeta, alarms: Sequence[int] =
     )
     calendar.add("REFRESH-INTERVAL", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH))
-    for entry in entries:
-        calendar.add_component(vevent(entry, alarms))
     return calendar.to_ical()
+
+
+def vevent_bytes(entry: Entry, alarms: tuple[int, ...] = ()) -> bytes:
+    return vevent(entry, alarms).to_ical()
 
 
 def vevent(entry: Entry, alarms: Sequence[int] = ()) -> VEvent:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,27 +17,36 @@ from .titles import calendar_meta
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """A response body with what the HTTP layer needs to answer conditional requests."""
+    """A response body with what the HTTP layer needs: a strong ETag, and the body gzipped
+    once here rather than per request (mtime 0, so those bytes are stable too)."""
 
     body: bytes
     last_modified: datetime
     filename: str
     etag: str = field(init=False)
+    gzipped: bytes = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "etag", hashlib.sha256(self.body).hexdigest()[:32])
+        object.__setattr__(self, "gzipped", gzip.compress(self.body, 6, mtime=0))
 
 
 def render_feed(
-    fmt: str, snapshot: Snapshot, query: FeedQuery, day: datetime, limit: int
+    fmt: str,
+    snapshot: Snapshot,
+    query: FeedQuery,
+    day: datetime,
+    limit: int,
+    pieces: Callable[[Entry, tuple[int, ...]], bytes] | None = None,
 ) -> Rendered:
-    """The body of one feed, with its Last-Modified and download name."""
+    """The body of one feed, with its Last-Modified and download name; `pieces` may supply
+    each event's VEVENT bytes from a cache."""
     selection = select(snapshot, query, day, limit)
     meta = calendar_meta(query, snapshot.catalog, selection)
     if fmt == "json":
         body = render_json(selection, meta)
     else:
-        body = ics.render(selection.entries, meta, query.alarms)
+        body = ics.render(selection.entries, meta, query.alarms, pieces)
     return Rendered(body, last_modified(selection.entries, day), meta.filename)
 
 

@@ -8,7 +8,7 @@ from flask import Flask, current_app
 
 from .budget import RequestBudget
 from .config import Settings
-from .feedcache import FeedCache
+from .feedcache import FeedCache, VeventCache
 from .store import Store
 from .sync import SyncScheduler
 
@@ -19,6 +19,7 @@ class Runtime:
     store: Store
     budget: RequestBudget
     feeds: FeedCache = field(default_factory=FeedCache)
+    vevents: VeventCache = field(default_factory=VeventCache)
     scheduler: SyncScheduler | None = None
 
 

@@ -51,8 +51,14 @@ class Entry:
         last_seen: datetime,
         removed_at: datetime | None,
     ) -> Entry:
+        # first_seen is content only for events without last_updated (it is their DTSTAMP).
         payload = json.dumps(
-            [record, sequence, removed_at.isoformat() if removed_at else None],
+            [
+                record,
+                sequence,
+                removed_at.isoformat() if removed_at else None,
+                None if event.last_updated else first_seen.isoformat(),
+            ],
             sort_keys=True,
             separators=(",", ":"),
             ensure_ascii=False,

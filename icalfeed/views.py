@@ -67,7 +67,7 @@ def _feed(fmt: str, fixed: tuple[str, str] | None = None) -> Response:
     limit = runtime.settings.max_events
     feed = runtime.feeds.get(
         (fmt, query.canonical(), snapshot.version, day, limit),
-        lambda: render_feed(fmt, snapshot, query, day, limit),
+        lambda: render_feed(fmt, snapshot, query, day, limit, runtime.vevents.get),
     )
     return feed_response(feed, fmt)
 
@@ -109,14 +109,19 @@ def healthz() -> tuple[Response, int]:
 
 
 def feed_response(feed: Rendered, fmt: str) -> Response:
-    """200 with a strong ETag, or 304 when the client has these bytes already."""
-    response = Response(feed.body)
+    """200 with a strong ETag, or 304 when the client has these bytes already; gzipped for
+    clients that accept it (a different representation, so a different ETag)."""
+    zipped = request.accept_encodings["gzip"] > 0
+    response = Response(feed.gzipped if zipped else feed.body)
     if fmt == "json":
         response.content_type = "application/json"
     else:
         response.content_type = "text/calendar; charset=utf-8"
         response.headers["Content-Disposition"] = f'inline; filename="{feed.filename}"'
-    response.set_etag(feed.etag)
+    response.set_etag(feed.etag + ("-gz" if zipped else ""))
+    if zipped:
+        response.content_encoding = "gzip"
+    response.vary.add("Accept-Encoding")
     response.last_modified = feed.last_modified
     response.cache_control.public = True
     response.cache_control.max_age = current_runtime().settings.cache_max_age

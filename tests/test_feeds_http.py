@@ -178,3 +178,26 @@ def test_render_cache_is_bounded_by_bytes():
     assert cache.get(0, lambda: Rendered(b"again", stamp, "f.ics")).body == b"again"
     huge = cache.get("huge", lambda: Rendered(b"y" * 20_000, stamp, "f.ics"))
     assert len(huge.body) == 20_000 and cache.renders == 52
+
+
+def test_gzip_for_clients_that_accept_it(client):
+    import gzip
+
+    plain_response = client.get("/events.ics?start=1957-01-01")
+    zipped = client.get("/events.ics?start=1957-01-01", headers={"Accept-Encoding": "gzip, br"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Content-Encoding" not in plain_response.headers
+    assert gzip.decompress(zipped.data) == plain_response.data
+    assert len(zipped.data) < len(plain_response.data) / 3
+    assert zipped.headers["ETag"] != plain_response.headers["ETag"]
+    assert (
+        "Accept-Encoding" in zipped.headers["Vary"]
+        and "Accept-Encoding" in (plain_response.headers["Vary"])
+    )
+    again = client.get(
+        "/events.ics?start=1957-01-01",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]},
+    )
+    assert again.status_code == 304
+    refused = client.get("/events.ics?start=1957-01-01", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers

@@ -234,3 +234,19 @@ def test_bytes_are_identical_across_processes_and_hash_seeds():
         for seed in ("1", "2", "3")
     }
     assert len(outputs) == 1 and next(iter(outputs)).startswith(b"BEGIN:VCALENDAR")
+
+
+def test_joined_pieces_equal_icalendar_writing_the_whole_calendar():
+    from icalfeed.feedcache import VeventCache
+
+    sample = load_sample()
+    entries = sample.ordered_entries
+    whole = Calendar.from_ical(ics.calendar_head(META))
+    for entry in entries:
+        whole.add_component(ics.vevent(entry, (15,)))
+    expected = whole.to_ical()
+    cache = VeventCache()
+    assert ics.render(entries, META, (15,)) == expected
+    assert ics.render(entries, META, (15,), cache.get) == expected
+    assert ics.render(entries, META, (15,), cache.get) == expected
+    assert cache.builds == len(entries)
