@@ -60,7 +60,7 @@ sample: install
 # Serving benchmark (not a test): needs Debian's wrk, installed here when run as root.
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = "0" ] && apt-get install -y -qq wrk; }
-	$(BIN)/python bench/http.py
+	$(BIN)/python bench/serving.py
 
 # Pin the runtime dependencies a clean install resolves to, and audit those pins.
 lock:

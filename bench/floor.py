@@ -1,4 +1,4 @@
-"""The floor for `bench/http.py`: a bare WSGI app under waitress that returns fixed bytes with
+"""The floor for `bench/serving.py`: a bare WSGI app under waitress that returns fixed bytes with
 the same headers a feed has.  Nothing can serve those bytes faster through waitress.
 
 Usage: python bench/floor.py PORT BODY_FILE

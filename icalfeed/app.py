@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from flask import Flask
 
 from . import guards
 from .budget import RequestBudget
 from .config import Settings
+from .fastpath import FeedFastPath
 from .pages import pages
 from .runtime import Runtime
 from .store import Store
@@ -31,12 +33,17 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
     store.load()
     runtime = Runtime(settings, store, RequestBudget(settings.data_dir, settings.requests_per_hour))
     if start_sync if start_sync is not None else not settings.offline:
-        runtime.scheduler = SyncScheduler(build_syncer(settings, store), settings.sync_tick_seconds)
+        runtime.scheduler = SyncScheduler(
+            build_syncer(settings, store), settings.sync_tick_seconds, after_run=runtime.warm
+        )
         runtime.scheduler.start()
     elif settings.offline:
         log.info("offline: Launch Library 2 will not be contacted")
     app.extensions["icalfeed"] = runtime
     guards.install(app)
+    app.wsgi_app = FeedFastPath(app.wsgi_app, store)  # type: ignore[method-assign]
+    # Serialise every event once now (and after each sync), not on a subscriber's request.
+    threading.Thread(target=runtime.warm, name="icalfeed-warm", daemon=True).start()
     app.register_blueprint(feeds)
     app.register_blueprint(health)
     app.register_blueprint(pages)

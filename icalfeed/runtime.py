@@ -21,6 +21,17 @@ class Runtime:
     feeds: FeedCache = field(default_factory=FeedCache)
     vevents: VeventCache = field(default_factory=VeventCache)
     scheduler: SyncScheduler | None = None
+    warmed_version: str | None = None
+
+    def warm(self) -> int:
+        """Build the VEVENT bytes of every event of a new data version; returns how many."""
+        snapshot = self.store.snapshot
+        if snapshot.version == self.warmed_version:
+            return 0
+        for entry in snapshot.ordered_entries:
+            self.vevents.get(entry, ())
+        self.warmed_version = snapshot.version
+        return len(snapshot.entries)
 
 
 def current_runtime(app: Flask | None = None) -> Runtime:

@@ -227,9 +227,15 @@ class SyncScheduler:
     """Background thread of a server: syncs when due, backs off after failures, and picks up
     snapshots another process wrote to the same data dir."""
 
-    def __init__(self, syncer: Syncer, tick_seconds: float) -> None:
+    def __init__(
+        self,
+        syncer: Syncer,
+        tick_seconds: float,
+        after_run: Callable[[], object] | None = None,
+    ) -> None:
         self.syncer = syncer
         self.tick = tick_seconds
+        self.after_run = after_run
         self.failures = 0
         self.last_report: SyncReport | None = None
         self._stop = threading.Event()
@@ -260,6 +266,11 @@ class SyncScheduler:
             self.syncer.store.last_error = report.error
         self.failures = self.failures + 1 if report.error else 0
         self.last_report = report
+        if self.after_run is not None:
+            try:
+                self.after_run()
+            except Exception:
+                log.exception("after-sync hook failed")
         return report
 
     def _loop(self) -> None:

@@ -8,6 +8,9 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 from ll2data import event_by_name
 
@@ -250,3 +253,34 @@ def test_joined_pieces_equal_icalendar_writing_the_whole_calendar():
     assert ics.render(entries, META, (15,), cache.get) == expected
     assert ics.render(entries, META, (15,), cache.get) == expected
     assert cache.builds == len(entries)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "",
+        "x" * 74,
+        "x" * 75,
+        "x" * 300,
+        "D" * 73 + "\\n" + "y" * 100,
+        "D" * 72 + "\\,\\;" + "y" * 80,
+        "^" * 200,
+        "\\" * 151,
+        "é" * 100,
+        "a" * 73 + "🚀" + "b" * 80,
+        "Ünïcødé 🚀 " * 30 + "\\" + "x",
+        "x" * 73 + "\\" + "é" * 40,
+    ],
+)
+def test_fold_is_byte_identical_to_icalendar(line):
+    from icalendar.parser.string import _foldline
+
+    assert ics.fold(line) == _foldline(line)
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab\\^,;:é€🚀 \t"), max_size=400))
+def test_fold_matches_icalendar_on_random_lines(line):
+    from icalendar.parser.string import _foldline
+
+    assert ics.fold(line) == _foldline(line)

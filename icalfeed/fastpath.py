@@ -1,0 +1,123 @@
+"""A WSGI layer in front of Flask that answers repeat feed requests from stored responses.
+
+Calendar servers poll the same few URLs all day.  Once Flask has answered a feed URL with a
+200, the exact status, headers and bytes are kept, keyed by (path, query string,
+Accept-Encoding), and valid for the data version and day they were made for.  A repeat
+request is then answered here, 304 included, without routing, parsing or rendering: close
+to what a bare WSGI app returning fixed bytes costs.  Anything else goes to Flask unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from cachetools import LRUCache
+from werkzeug.http import parse_date
+
+from .store import Store
+
+FEED_PATH = re.compile(r"^/(?:events\.(?:ics|json)|(?:programs|agencies|types)/[^/]+\.ics)$")
+# Headers a 304 repeats (RFC 9110 §15.4.5); the entity headers stay out.
+_KEPT_ON_304 = {"etag", "last-modified", "cache-control", "vary", "access-control-allow-origin"}
+MAX_BYTES = 64 * 1024 * 1024
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    state: tuple[str, int]  # (data version, day number) it was made for
+    headers: list[tuple[str, str]]
+    headers_304: list[tuple[str, str]]
+    body: bytes
+    etag: str  # with quotes, as sent
+    modified: float | None  # Last-Modified as a Unix time
+
+
+class FeedFastPath:
+    """Wraps the Flask WSGI app; see the module docstring."""
+
+    def __init__(self, app: WSGIApp, store: Store) -> None:
+        self.app = app
+        self.store = store
+        self._stored: LRUCache[tuple[str, str, str], Stored] = LRUCache(
+            maxsize=MAX_BYTES, getsizeof=lambda s: len(s.body) + 1024
+        )
+        self._lock = threading.Lock()
+        self.hits = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD")
+        path = environ.get("PATH_INFO", "")
+        if method not in ("GET", "HEAD") or not FEED_PATH.match(path):
+            return self.app(environ, start_response)
+        key = (path, environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT_ENCODING", ""))
+        state = (self.store.snapshot.version, int(time.time() // 86400))
+        with self._lock:
+            stored = self._stored.get(key)
+        if stored is not None and stored.state == state:
+            self.hits += 1
+            if _not_modified(environ, stored):
+                start_response("304 Not Modified", stored.headers_304)
+                return [b""]
+            start_response("200 OK", stored.headers)
+            return [b""] if method == "HEAD" else [stored.body]
+        return self._through_flask(environ, start_response, key, state)
+
+    def _through_flask(
+        self,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        key: tuple[str, str, str],
+        state: tuple[str, int],
+    ) -> Iterable[bytes]:
+        seen: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen["status"], seen["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        answer = self.app(environ, capture)
+        storable = (
+            environ.get("REQUEST_METHOD") == "GET"
+            and not environ.get("HTTP_IF_NONE_MATCH")
+            and not environ.get("HTTP_IF_MODIFIED_SINCE")
+        )
+        if not storable or not str(seen.get("status", "")).startswith("200"):
+            return answer
+        try:
+            body = b"".join(answer)
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+        headers = list(seen["headers"])
+        named = {name.lower(): value for name, value in headers}
+        if "etag" in named:
+            modified = parse_date(named.get("last-modified"))
+            stored = Stored(
+                state=state,
+                headers=headers,
+                headers_304=[(n, v) for n, v in headers if n.lower() in _KEPT_ON_304],
+                body=body,
+                etag=named["etag"],
+                modified=modified.timestamp() if modified else None,
+            )
+            with self._lock:
+                self._stored[key] = stored
+        return [body]
+
+
+def _not_modified(environ: dict[str, Any], stored: Stored) -> bool:
+    """RFC 9110 §13.1: If-None-Match decides when present, else If-Modified-Since."""
+    match = environ.get("HTTP_IF_NONE_MATCH")
+    if match is not None:
+        tags = [tag.strip() for tag in match.split(",")]
+        return "*" in tags or stored.etag in tags or f"W/{stored.etag}" in tags
+    since = parse_date(environ.get("HTTP_IF_MODIFIED_SINCE"))
+    return bool(since and stored.modified and stored.modified <= since.timestamp())
