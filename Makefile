@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ICSCHECK_SRC ?= ../shared/icscheck
 ICSCHECK := .cache/icscheck
 
-.PHONY: run test lint format install install-test icscheck browser sample lock audit bench clean
+.PHONY: run test lint format install install-test icscheck browser redis sample lock audit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -42,6 +42,14 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
+# The scale-out tests start their own redis-server on a free loopback port; as root (CI),
+# install Debian's (and stop the service the package starts, which the tests do not use).
+redis:
+	@if ! command -v redis-server >/dev/null && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server && \
+		{ service redis-server stop >/dev/null 2>&1 || true; }; \
+	fi
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -50,7 +58,7 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test icscheck browser lint
+test: install-test icscheck browser redis lint
 	$(BIN)/python -m pytest -q
 
 # Rebuild the packaged offline sample from the real LL2 JSON in ../shared.

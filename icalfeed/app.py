@@ -8,11 +8,11 @@ import threading
 from flask import Flask
 
 from . import guards
-from .budget import RequestBudget
 from .config import Settings
 from .fastpath import FeedFastPath
 from .pages import pages
 from .runtime import Runtime
+from .shared import Shared
 from .store import Store
 from .sync import SyncScheduler, build_syncer
 from .views import feeds, health
@@ -29,12 +29,16 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
     settings.ensure_data_dir()
     log.info("settings: %s", settings.redacted)
     app = Flask(__name__)
-    store = Store(settings)
+    shared = Shared.for_settings(settings)
+    store = Store(settings, shared=shared.snapshots)
     store.load()
-    runtime = Runtime(settings, store, RequestBudget(settings.data_dir, settings.requests_per_hour))
+    runtime = Runtime(settings, store, shared.budget)
     if start_sync if start_sync is not None else not settings.offline:
         runtime.scheduler = SyncScheduler(
-            build_syncer(settings, store), settings.sync_tick_seconds, after_run=runtime.warm
+            build_syncer(settings, store, budget=shared.budget),
+            settings.sync_tick_seconds,
+            after_run=runtime.warm,
+            lease=shared.lease,
         )
         runtime.scheduler.start()
     elif settings.offline:

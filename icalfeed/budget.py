@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from .locks import file_lock
 
@@ -31,6 +32,16 @@ class BudgetStatus:
     @property
     def remaining(self) -> int:
         return max(0, self.limit - self.used)
+
+
+class Budget(Protocol):
+    """What spends upstream requests: this file-based budget, or the Redis one."""
+
+    limit: int
+
+    def try_spend(self) -> bool: ...
+    def pause_until(self, until: float) -> None: ...
+    def status(self) -> BudgetStatus: ...
 
 
 class RequestBudget:

@@ -12,6 +12,7 @@ from .config import Settings
 from .errors import ConfigError, QueryError
 from .filters import FeedQuery, feed_day
 from .output import render_feed
+from .shared import Shared
 from .store import Store, utcnow
 from .sync import SyncProgress, build_syncer
 
@@ -93,9 +94,10 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
     if settings.offline:
         print("icalfeed: offline is set (ICALFEED_OFFLINE=1); not syncing", file=sys.stderr)
         return 2
-    store = Store(settings)
+    shared = Shared.for_settings(settings)
+    store = Store(settings, shared=shared.snapshots)
     store.load()
-    syncer = build_syncer(settings, store, progress=_show_progress)
+    syncer = build_syncer(settings, store, progress=_show_progress, budget=shared.budget)
     report = syncer.run(full=args.full, force=True)
     print(report.line(), file=sys.stderr)
     return 0 if report.error is None and report.not_run is None else 1

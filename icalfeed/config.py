@@ -35,6 +35,9 @@ class Settings:
     # Seconds to wait for Launch Library 2: connect, read.
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
+    # Several instances share one snapshot, budget and leader through this Redis.
+    redis_url: str | None = None
+    lease_seconds: int = 60
     cache_max_age: int = 900
     # Most events in one feed; past it the nearest to today are kept.
     max_events: int = 2000
@@ -76,6 +79,14 @@ class Settings:
                 raise ConfigError(f"ICALFEED_{name.upper()} must be 1 or more")
         if self.connect_timeout <= 0 or self.read_timeout <= 0:
             raise ConfigError("ICALFEED_CONNECT_TIMEOUT and ICALFEED_READ_TIMEOUT must be > 0")
+        if self.redis_url is not None and urlsplit(self.redis_url).scheme not in (
+            "redis",
+            "rediss",
+            "unix",
+        ):
+            raise ConfigError(f"ICALFEED_REDIS_URL must be a redis:// URL, got {self.redis_url!r}")
+        if self.lease_seconds < 2:
+            raise ConfigError("ICALFEED_LEASE_SECONDS must be 2 or more")
         if self.max_events < 1:
             raise ConfigError("ICALFEED_MAX_EVENTS must be 1 or more")
         if self.cache_max_age < 0:
@@ -102,6 +113,10 @@ class Settings:
         """The settings for logs and diagnostics, with the API key hidden."""
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         shown["api_key"] = "***" if self.api_key else None
+        if self.redis_url:
+            parts = urlsplit(self.redis_url)
+            host = f"{parts.hostname}:{parts.port}" if parts.port else (parts.hostname or "")
+            shown["redis_url"] = parts._replace(netloc=host).geturl()
         shown["data_dir"] = str(self.data_dir)
         return shown
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
-from .budget import RequestBudget
+from .budget import Budget
 from .config import Settings
 from .feedcache import FeedCache, VeventCache
 from .store import Store
@@ -17,11 +17,19 @@ from .sync import SyncScheduler
 class Runtime:
     settings: Settings
     store: Store
-    budget: RequestBudget
+    budget: Budget
     feeds: FeedCache = field(default_factory=FeedCache)
     vevents: VeventCache = field(default_factory=VeventCache)
     scheduler: SyncScheduler | None = None
     warmed_version: str | None = None
+
+    @property
+    def role(self) -> str:
+        """ "single" without Redis; else whether this instance holds the leader lease."""
+        lease = self.scheduler.lease if self.scheduler else None
+        if lease is None:
+            return "single"
+        return "leader" if lease.held else "follower"
 
     def warm(self) -> int:
         """Build the VEVENT bytes of every event of a new data version; returns how many."""

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 from .config import Settings
 from .errors import SnapshotError
@@ -42,9 +43,13 @@ def read_snapshot(path: Path, source: str = "snapshot") -> Snapshot:
     return Snapshot.from_json(data, source)
 
 
+def snapshot_bytes(snapshot: Snapshot) -> bytes:
+    return json.dumps(snapshot.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def write_snapshot(path: Path, snapshot: Snapshot) -> None:
     """Write atomically: temp file in the same folder, fsync, rename, fsync the folder."""
-    body = json.dumps(snapshot.to_json(), ensure_ascii=False, separators=(",", ":")).encode()
+    body = snapshot_bytes(snapshot)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(tmp, "wb") as handle:
@@ -74,15 +79,31 @@ def load_sample() -> Snapshot:
     return Snapshot.from_json(json.loads(text), "sample")
 
 
-class Store:
-    """Holds the snapshot being served and keeps the on-disk copy in step with it."""
+class SharedSnapshots(Protocol):
+    """Where several instances share the snapshot (Redis); see `redisstate`."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
+    def read(self) -> bytes | None: ...
+    def stamp(self) -> str | None: ...
+    def write(self, body: bytes, stamp: str) -> None: ...
+
+
+class Store:
+    """Holds the snapshot being served and keeps the on-disk copy (and, with several
+    instances, the shared copy) in step with it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+        shared: SharedSnapshots | None = None,
+    ) -> None:
         self.path = settings.data_dir / SNAPSHOT_NAME
         self.clock = clock
+        self.shared = shared
         self._snapshot = Snapshot({})
         self._lock = threading.Lock()
         self._disk_stamp: tuple[int, int, int] | None = None
+        self._shared_stamp: str | None = None
         self.last_error: str | None = None
 
     @property
@@ -95,7 +116,7 @@ class Store:
         A damaged file is moved aside (never deleted) and reported loudly.
         """
         with self._lock:
-            snapshot = self._read_disk()
+            snapshot = self._read_shared() or self._read_disk()
             if snapshot is None:
                 try:
                     snapshot = load_sample()
@@ -125,10 +146,28 @@ class Store:
             except SnapshotError as exc:
                 self.last_error = str(exc)
                 log.error("%s; serving the new data from memory only", exc)
+            if self.shared is not None:
+                stamp = f"{stamped.version}@{self.clock().isoformat()}"
+                try:
+                    self.shared.write(snapshot_bytes(stamped), stamp)
+                    self._shared_stamp = stamp
+                except Exception as exc:  # the shared store's own errors (Redis)
+                    self.last_error = f"shared store: {exc}"
+                    log.error("cannot share the new snapshot: %s", exc)
             self._snapshot = stamped
 
     def reload_if_changed(self) -> bool:
-        """Pick up a snapshot another process wrote to the shared data dir."""
+        """Pick up a snapshot another process wrote (to Redis, or to the shared data dir)."""
+        if self.shared is not None:
+            with self._lock:
+                snapshot = self._read_shared()
+                if snapshot is None or (
+                    snapshot.version == self._snapshot.version
+                    and snapshot.sync == self._snapshot.sync
+                ):
+                    return False
+                self._snapshot = snapshot
+                return True
         stamp = _stamp(self.path)
         if stamp is None or stamp == self._disk_stamp:
             return False
@@ -144,6 +183,27 @@ class Store:
                 return False
             self._snapshot = self._with_names(snapshot)
             return True
+
+    def _read_shared(self) -> Snapshot | None:
+        """The shared snapshot when it is newer than what we have; None otherwise or when
+        the shared store cannot be reached (we keep serving what we have)."""
+        if self.shared is None:
+            return None
+        try:
+            stamp = self.shared.stamp()
+            if stamp is None or stamp == self._shared_stamp:
+                return None
+            body = self.shared.read()
+            snapshot = Snapshot.from_json(json.loads(body or b"null"), "snapshot")
+        except SnapshotError as exc:
+            log.warning("shared snapshot unusable: %s", exc)
+            return None
+        except Exception as exc:  # Redis down or slow: keep serving the last good data
+            self.last_error = f"shared store unreachable: {exc}"
+            log.warning("%s; serving the last good snapshot", self.last_error)
+            return None
+        self._shared_stamp = stamp
+        return self._with_names(snapshot)
 
     def _read_disk(self) -> Snapshot | None:
         stamp = _stamp(self.path)

@@ -20,8 +20,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from .budget import RequestBudget
+from .budget import Budget, RequestBudget
 from .config import Settings
 from .errors import UpstreamError
 from .locks import file_lock
@@ -232,10 +233,12 @@ class SyncScheduler:
         syncer: Syncer,
         tick_seconds: float,
         after_run: Callable[[], object] | None = None,
+        lease: Lease | None = None,
     ) -> None:
         self.syncer = syncer
         self.tick = tick_seconds
         self.after_run = after_run
+        self.lease = lease
         self.failures = 0
         self.last_report: SyncReport | None = None
         self._stop = threading.Event()
@@ -259,7 +262,12 @@ class SyncScheduler:
     def run_once(self) -> SyncReport:
         """One scheduler step; never raises, so the thread never dies."""
         try:
-            report = self.syncer.run()
+            if self.lease is not None and not self.lease.hold():
+                # Another instance leads: follow the snapshot it shares.
+                self.syncer.store.reload_if_changed()
+                report = SyncReport(not_run="another instance is the leader")
+            else:
+                report = self.syncer.run()
         except Exception as exc:  # a bug must not stop syncing for the life of the server
             log.exception("sync crashed")
             report = SyncReport(error=f"internal: {exc!r}")
@@ -283,7 +291,16 @@ def build_syncer(
     settings: Settings,
     store: Store,
     progress: Callable[[SyncProgress], None] | None = None,
+    budget: Budget | None = None,
 ) -> Syncer:
     """The syncer for these settings, with its client and the shared budget."""
-    budget = RequestBudget(settings.data_dir, settings.requests_per_hour)
+    budget = budget or RequestBudget(settings.data_dir, settings.requests_per_hour)
     return Syncer(settings, store, LL2Client(settings, budget), progress=progress)
+
+
+class Lease(Protocol):
+    """Leadership among instances (see `redisstate.RedisLease`)."""
+
+    held: bool
+
+    def hold(self) -> bool: ...

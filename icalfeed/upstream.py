@@ -22,7 +22,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import requests
 
 from . import __version__
-from .budget import RequestBudget
+from .budget import Budget
 from .config import Settings
 from .errors import UpstreamError
 from .models import ParsedPage, parse_events
@@ -52,7 +52,7 @@ class LL2Client:
     def __init__(
         self,
         settings: Settings,
-        budget: RequestBudget,
+        budget: Budget,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:

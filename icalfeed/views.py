@@ -95,6 +95,7 @@ def healthz() -> tuple[Response, int]:
         "last_sync": _iso(snapshot.sync.succeeded_at),
         "last_error": runtime.store.last_error,
         "offline": runtime.settings.offline,
+        "role": runtime.role,
         "backfill_complete": snapshot.sync.backfill_complete,
         "last_sync_summary": report.line() if report else None,
         "budget": {

@@ -1,0 +1,32 @@
+"""What one instance shares with others: nothing (a data dir of its own, or one shared by
+processes on one machine), or, with ``ICALFEED_REDIS_URL``, a snapshot, budget and leader
+lease in Redis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .budget import Budget, RequestBudget
+from .config import Settings
+from .store import SharedSnapshots
+from .sync import Lease
+
+
+@dataclass(frozen=True)
+class Shared:
+    budget: Budget
+    snapshots: SharedSnapshots | None = None
+    lease: Lease | None = None
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Shared:
+        if not settings.redis_url:
+            return cls(RequestBudget(settings.data_dir, settings.requests_per_hour))
+        from . import redisstate  # imported only where Redis is in use
+
+        client = redisstate.connect(settings.redis_url)
+        return cls(
+            budget=redisstate.RedisBudget(client, settings.requests_per_hour),
+            snapshots=redisstate.RedisSnapshots(client),
+            lease=redisstate.RedisLease(client, settings.lease_seconds),
+        )

@@ -1,0 +1,183 @@
+"""Scale-out on a real Redis (Debian's redis-server on loopback): three server processes,
+one leader, one budget, identical bytes, failover, and serving on when Redis goes away."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+REDIS = shutil.which("redis-server")
+if REDIS is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must install Debian's redis-server for the scale-out tests")
+    pytest.skip("redis-server is not installed (make redis)", allow_module_level=True)
+
+FEED = "/events.ics?start=1957-01-01"
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _get(url: str) -> tuple[int, bytes, dict[str, str]]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, response.read(), {k.lower(): v for k, v in response.headers.items()}
+
+
+def _health(base: str) -> dict | None:
+    try:
+        return json.loads(_get(base + "/healthz")[1])
+    except OSError:
+        return None
+    except ValueError:
+        return None
+
+
+def _wait(condition, seconds: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def redis_server(tmp_path) -> Iterator[tuple[str, subprocess.Popen]]:
+    (port,) = _free_ports(1)
+    process = subprocess.Popen(
+        [
+            REDIS,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0", process
+    process.kill()
+    process.wait(10)
+
+
+@pytest.fixture
+def cluster(tmp_path, fake_ll2, redis_server) -> Iterator[list[tuple[str, subprocess.Popen]]]:
+    url, _ = redis_server
+    ports = _free_ports(3)
+    instances = []
+    for number, port in enumerate(ports):
+        env = {
+            **os.environ,
+            "ICALFEED_UPSTREAM_URL": fake_ll2.base_url,
+            "ICALFEED_DATA_DIR": str(tmp_path / f"instance{number}"),  # nothing shared on disk
+            "ICALFEED_REDIS_URL": url,
+            "ICALFEED_SYNC_TICK_SECONDS": "1",
+            "ICALFEED_LEASE_SECONDS": "3",
+            "ICALFEED_LOG_LEVEL": "WARNING",
+        }
+        log = open(tmp_path / f"instance{number}.log", "w")  # noqa: SIM115
+        process = subprocess.Popen(
+            [sys.executable, "-m", "icalfeed", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        instances.append((f"http://127.0.0.1:{port}", process))
+    yield instances
+    for _, process in instances:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(10)
+
+
+def _synced(instances, count: int) -> bool:
+    health = [_health(base) for base, process in instances if process.poll() is None]
+    return all(
+        h and h["source"] == "snapshot" and h["backfill_complete"] and h["events"] == count
+        for h in health
+    )
+
+
+def test_three_instances_one_leader_one_budget_same_bytes(cluster, fake_ll2):
+    _wait(lambda: _synced(cluster, len(fake_ll2.events)), what="all instances synced")
+    time.sleep(2)  # more ticks on every instance: nothing is due, nothing is spent
+    assert len(fake_ll2.requests) == 4  # one full sync, whatever the number of instances
+    roles = [_health(base)["role"] for base, _ in cluster]
+    assert sorted(roles) == ["follower", "follower", "leader"]
+    budgets = {_health(base)["budget"]["used_last_hour"] for base, _ in cluster}
+    assert budgets == {4}  # one shared count
+    answers = [_get(base + FEED) for base, _ in cluster]
+    assert len({body for _, body, _ in answers}) == 1
+    assert len({headers["etag"] for _, _, headers in answers}) == 1
+
+
+def test_a_dead_leader_is_replaced(cluster, fake_ll2):
+    _wait(lambda: _synced(cluster, len(fake_ll2.events)), what="all instances synced")
+    leader = next((b, p) for b, p in cluster if _health(b)["role"] == "leader")
+    leader[1].send_signal(signal.SIGKILL)
+    leader[1].wait(10)
+    survivors = [(b, p) for b, p in cluster if p is not leader[1]]
+    _wait(
+        lambda: sorted(_health(b)["role"] for b, _ in survivors) == ["follower", "leader"],
+        seconds=15,
+        what="a new leader",
+    )
+    assert all(_get(b + FEED)[0] == 200 for b, _ in survivors)
+
+
+def test_instances_keep_serving_when_redis_goes_away(cluster, fake_ll2, redis_server):
+    _wait(lambda: _synced(cluster, len(fake_ll2.events)), what="all instances synced")
+    before = [_get(base + FEED) for base, _ in cluster]
+    _, redis_process = redis_server
+    redis_process.kill()
+    redis_process.wait(10)
+    time.sleep(3)  # several ticks against a Redis that is gone
+    after = [_get(base + FEED) for base, _ in cluster]
+    assert [a[0] for a in after] == [200, 200, 200]
+    assert [a[1] for a in after] == [b[1] for b in before]
+    health = [_health(base) for base, _ in cluster]
+    assert all(h["events"] == len(fake_ll2.events) for h in health)
+    assert all(h["role"] == "follower" for h in health)  # nobody can hold the lease
+    assert all("shared store unreachable" in (h["last_error"] or "") for h in health)
+    assert all(h["status"] == "degraded" for h in health)
+
+
+def test_redis_settings_are_validated():
+    from icalfeed.config import Settings
+    from icalfeed.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="ICALFEED_REDIS_URL must be a redis:// URL"):
+        Settings.from_env({"ICALFEED_REDIS_URL": "http://x"})
+    shown = Settings(redis_url="redis://user:secret@cache:6379/0").redacted["redis_url"]
+    assert "secret" not in shown and "cache" in shown
