@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ICSCHECK
 from icalendar import Calendar
+from ports import free_ports
 
 from icalfeed.cli import main
 
@@ -98,14 +98,8 @@ def test_sync_refuses_when_offline(env, monkeypatch, capsys):
     assert main(["sync"]) == 2
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_python_m_icalfeed_serve_offline_answers(env):
-    port = _free_port()
+    (port,) = free_ports(1)
     process = subprocess.Popen(
         [sys.executable, "-m", "icalfeed", "serve", "--offline", "--port", str(port)],
         env={**os.environ, "ICALFEED_DATA_DIR": str(env / "var")},

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,18 +11,7 @@ import urllib.request
 from email.message import Message
 
 import pytest
-
-
-def _free_ports(count: int) -> list[int]:
-    """Distinct free ports (held open together while chosen, so none repeats)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
+from ports import free_ports
 
 
 def _get(url: str) -> tuple[bytes, Message]:
@@ -40,7 +28,7 @@ def two_servers(tmp_path, fake_ll2):
         "ICALFEED_SYNC_TICK_SECONDS": "1",
         "ICALFEED_LOG_LEVEL": "WARNING",
     }
-    ports = _free_ports(2)
+    ports = free_ports(2)
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "icalfeed", "serve", "--port", str(port)],

@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from ports import free_ports
 
 REDIS = shutil.which("redis-server")
 if REDIS is None:
@@ -23,17 +24,6 @@ if REDIS is None:
     pytest.skip("redis-server is not installed (make redis)", allow_module_level=True)
 
 FEED = "/events.ics?start=1957-01-01"
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def _get(url: str) -> tuple[int, bytes, dict[str, str]]:
@@ -61,7 +51,7 @@ def _wait(condition, seconds: float = 30.0, what: str = "condition") -> None:
 
 @pytest.fixture
 def redis_server(tmp_path) -> Iterator[tuple[str, subprocess.Popen]]:
-    (port,) = _free_ports(1)
+    (port,) = free_ports(1)
     process = subprocess.Popen(
         [
             REDIS,
@@ -94,7 +84,7 @@ def redis_server(tmp_path) -> Iterator[tuple[str, subprocess.Popen]]:
 @pytest.fixture
 def cluster(tmp_path, fake_ll2, redis_server) -> Iterator[list[tuple[str, subprocess.Popen]]]:
     url, _ = redis_server
-    ports = _free_ports(3)
+    ports = free_ports(3)
     instances = []
     for number, port in enumerate(ports):
         env = {
