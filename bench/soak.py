@@ -104,62 +104,65 @@ def main() -> None:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).read()
-            break
-        except OSError:
-            time.sleep(0.1)
-    for path in PATHS:  # warm up: every feed rendered once
-        urllib.request.urlopen(base + path, timeout=30).read()
-
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    errors: list[str] = []
-    lock = threading.Lock()
-    deadline = time.monotonic() + args.seconds
-    rss_samples = [(0.0, rss_kib(server.pid))]
-    etags: dict[str, str] = {}
-
-    def client(seed: int) -> None:
-        local = random.Random(seed)
-        while time.monotonic() < deadline:
-            path = local.choice(PATHS)
-            headers = {}
-            if path in etags and local.random() < 0.5:
-                headers["If-None-Match"] = etags[path]
-            request = urllib.request.Request(base + path, headers=headers)
-            started = time.perf_counter()
+    try:
+        for _ in range(100):
             try:
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    response.read()
-                    status = response.status
-                    if response.headers.get("ETag"):
-                        etags[path] = response.headers["ETag"]
-            except urllib.error.HTTPError as error:
-                status = error.code
-            except OSError as error:
-                status = 0
-                with lock:
-                    errors.append(repr(error))
-            elapsed = time.perf_counter() - started
-            with lock:
-                latencies.append(elapsed)
-                statuses[status] = statuses.get(status, 0) + 1
+                urllib.request.urlopen(base + "/healthz", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        for path in PATHS:  # warm up: every feed rendered once
+            urllib.request.urlopen(base + path, timeout=30).read()
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    while any(t.is_alive() for t in threads):
-        time.sleep(min(30, max(0.1, deadline - time.monotonic())))
-        rss_samples.append((time.monotonic() - started, rss_kib(server.pid)))
-    for thread in threads:
-        thread.join()
-    health = urllib.request.urlopen(base + "/healthz", timeout=10).read().decode()
-    server.terminate()
-    server.wait(10)
-    fake.stop()
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        errors: list[str] = []
+        lock = threading.Lock()
+        deadline = time.monotonic() + args.seconds
+        rss_samples = [(0.0, rss_kib(server.pid))]
+        etags: dict[str, str] = {}
+
+        def client(seed: int) -> None:
+            local = random.Random(seed)
+            while time.monotonic() < deadline:
+                path = local.choice(PATHS)
+                headers = {}
+                if path in etags and local.random() < 0.5:
+                    headers["If-None-Match"] = etags[path]
+                request = urllib.request.Request(base + path, headers=headers)
+                started = time.perf_counter()
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as response:
+                        response.read()
+                        status = response.status
+                        if response.headers.get("ETag"):
+                            etags[path] = response.headers["ETag"]
+                except urllib.error.HTTPError as error:
+                    status = error.code
+                except OSError as error:
+                    status = 0
+                    with lock:
+                        errors.append(repr(error))
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.append(elapsed)
+                    statuses[status] = statuses.get(status, 0) + 1
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        while any(t.is_alive() for t in threads):
+            time.sleep(min(30, max(0.1, deadline - time.monotonic())))
+            rss_samples.append((time.monotonic() - started, rss_kib(server.pid)))
+        for thread in threads:
+            thread.join()
+        health = urllib.request.urlopen(base + "/healthz", timeout=10).read().decode()
+
+    finally:  # never leave a server behind, whatever failed
+        server.terminate()
+        server.wait(10)
+        fake.stop()
 
     ordered = sorted(latencies)
     p = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
