@@ -37,7 +37,7 @@ class Settings:
     read_timeout: float = 30.0
     # Several instances share one snapshot, budget and leader through this Redis.
     redis_url: str | None = None
-    lease_seconds: int = 60
+    lease_seconds: int = 90
     cache_max_age: int = 900
     # Most events in one feed; past it the nearest to today are kept.
     max_events: int = 2000
@@ -85,8 +85,8 @@ class Settings:
             "unix",
         ):
             raise ConfigError(f"ICALFEED_REDIS_URL must be a redis:// URL, got {self.redis_url!r}")
-        if self.lease_seconds < 2:
-            raise ConfigError("ICALFEED_LEASE_SECONDS must be 2 or more")
+        if self.lease_seconds < 3:
+            raise ConfigError("ICALFEED_LEASE_SECONDS must be 3 or more")
         if self.max_events < 1:
             raise ConfigError("ICALFEED_MAX_EVENTS must be 1 or more")
         if self.cache_max_age < 0:

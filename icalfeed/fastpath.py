@@ -55,7 +55,13 @@ class FeedFastPath:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
         path = environ.get("PATH_INFO", "")
-        if method not in ("GET", "HEAD") or not FEED_PATH.match(path):
+        if (
+            method not in ("GET", "HEAD")
+            or not FEED_PATH.match(path)
+            # Preconditions other than the cache validators are Flask's to judge (412).
+            or "HTTP_IF_MATCH" in environ
+            or "HTTP_IF_UNMODIFIED_SINCE" in environ
+        ):
             return self.app(environ, start_response)
         key = (path, environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT_ENCODING", ""))
         state = (self.store.snapshot.version, int(time.time() // 86400))
@@ -96,9 +102,11 @@ class FeedFastPath:
         finally:
             if hasattr(answer, "close"):
                 answer.close()
-        headers = list(seen["headers"])
+        # Date is when a message is made (RFC 9110 §6.6.1): the server adds a fresh one to
+        # each answer; a stored one would make every cache think the feed is hours old.
+        headers = [(n, v) for n, v in seen["headers"] if n.lower() != "date"]
         named = {name.lower(): value for name, value in headers}
-        if "etag" in named:
+        if "etag" in named and len(body) + 1024 <= MAX_BYTES:
             modified = parse_date(named.get("last-modified"))
             stored = Stored(
                 state=state,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -26,14 +27,49 @@ from .budget import WINDOW_SECONDS, BudgetStatus
 PREFIX = "icalfeed:"
 log = logging.getLogger(__name__)
 
-# KEYS: requests zset, pause key.  ARGV: now, window, limit, member.  Returns 1 if spent.
-_SPEND = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
+# Times in these scripts come from the Redis server's clock (TIME), never from the
+# instances': one instance with a fast clock must not expire the others' requests.
+_NOW = "local t = redis.call('TIME'); local now = tonumber(t[1]) + tonumber(t[2]) / 1e6\n"
+# KEYS: requests zset, pause key.  ARGV: window, limit, member.  Returns 1 if spent.
+_SPEND = (
+    _NOW
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
-if paused > tonumber(ARGV[1]) then return 0 end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
-redis.call('EXPIRE', KEYS[1], math.ceil(ARGV[2]) + 60)
+if paused > now then return 0 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1])) + 60)
+return 1
+"""
+)
+# KEYS: pause key.  ARGV: seconds from now.  The later of the two pauses wins.
+_PAUSE = (
+    _NOW
+    + """
+local until_at = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if until_at > current then
+  redis.call('SET', KEYS[1], until_at, 'EX', math.ceil(tonumber(ARGV[1])) + 3600)
+end
+return 1
+"""
+)
+# KEYS: requests zset, pause key.  ARGV: window.  Returns {now, paused until, times...}.
+_STATUS = (
+    _NOW
+    + """
+local items = redis.call('ZRANGEBYSCORE', KEYS[1], now - tonumber(ARGV[1]), '+inf', 'WITHSCORES')
+local out = {tostring(now), redis.call('GET', KEYS[2]) or '0'}
+for i = 2, #items, 2 do out[#out + 1] = items[i] end
+return out
+"""
+)
+# KEYS: lease, snapshot, stamp.  ARGV: me, body, stamp.  Writes only for the lease holder.
+_WRITE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[3])
 return 1
 """
 # KEYS: lease.  ARGV: me, ttl ms.  Returns 1 if `me` holds the lease afterwards.
@@ -54,11 +90,17 @@ def connect(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
 
-class RedisSnapshots:
-    """The snapshot JSON shared by every instance."""
+class LeaseLost(RuntimeError):
+    """This instance no longer holds the leader lease: its writes would race the leader's."""
 
-    def __init__(self, client: redis.Redis) -> None:
+
+class RedisSnapshots:
+    """The snapshot JSON shared by every instance; only the leader may write it."""
+
+    def __init__(self, client: redis.Redis, owner: str) -> None:
         self.client = client
+        self.owner = owner  # the lease identity of this instance
+        self._write = client.register_script(_WRITE)
 
     def read(self) -> bytes | None:
         return self.client.get(PREFIX + "snapshot")
@@ -68,10 +110,9 @@ class RedisSnapshots:
         return value.decode() if value else None
 
     def write(self, body: bytes, stamp: str) -> None:
-        pipe = self.client.pipeline(transaction=True)
-        pipe.set(PREFIX + "snapshot", body)
-        pipe.set(PREFIX + "snapshot:stamp", stamp)
-        pipe.execute()
+        keys = [PREFIX + "leader", PREFIX + "snapshot", PREFIX + "snapshot:stamp"]
+        if not self._write(keys=keys, args=[self.owner, body, stamp]):
+            raise LeaseLost("not the leader any more; the snapshot was not shared")
 
 
 class RedisBudget:
@@ -84,12 +125,13 @@ class RedisBudget:
         self.limit = limit
         self.clock = clock
         self._spend = client.register_script(_SPEND)
+        self._pause = client.register_script(_PAUSE)
+        self._status = client.register_script(_STATUS)
         self._keys = [PREFIX + "budget:requests", PREFIX + "budget:paused_until"]
 
     def try_spend(self) -> bool:
         try:
-            member = f"{self.clock():.6f}:{uuid.uuid4().hex[:8]}"
-            args = [self.clock(), WINDOW_SECONDS, self.limit, member]
+            args = [WINDOW_SECONDS, self.limit, uuid.uuid4().hex]
             return bool(self._spend(keys=self._keys, args=args))
         except redis.RedisError as exc:
             # Without the shared count nobody can know what is left: spend nothing.
@@ -97,31 +139,28 @@ class RedisBudget:
             return False
 
     def pause_until(self, until: float) -> None:
+        """Pause everyone until `until` (this instance's clock), kept in Redis time."""
         try:
-            current = float(self.client.get(self._keys[1]) or 0)
-            self.client.set(self._keys[1], max(current, until), ex=int(WINDOW_SECONDS * 2))
+            self._pause(keys=self._keys[1:], args=[max(0.0, until - self.clock())])
         except redis.RedisError as exc:
             log.warning("could not record the upstream's pause in Redis: %s", exc)
 
     def status(self) -> BudgetStatus:
-        now = self.clock()
+        local = self.clock()
         try:
-            stamps = [
-                s
-                for _, s in self.client.zrangebyscore(
-                    self._keys[0], now - WINDOW_SECONDS, "+inf", withscores=True
-                )
-            ]
-            paused = float(self.client.get(self._keys[1]) or 0) or None
+            answer = self._status(keys=self._keys, args=[WINDOW_SECONDS])
         except redis.RedisError:
-            return BudgetStatus(self.limit, self.limit, None, now + WINDOW_SECONDS)
-        next_at = now
+            return BudgetStatus(self.limit, self.limit, None, local + WINDOW_SECONDS)
+        server_now, paused = float(answer[0]), float(answer[1])
+        # Back into this instance's clock for display and scheduling.
+        stamps = sorted(float(stamp) - server_now + local for stamp in answer[2:])
+        paused_local = paused - server_now + local if paused > server_now else None
+        next_at = local
         if len(stamps) >= self.limit:
-            next_at = sorted(stamps)[len(stamps) - self.limit] + WINDOW_SECONDS
-        if paused and paused > next_at:
-            next_at = paused
-        active = paused if paused and paused > now else None
-        return BudgetStatus(self.limit, len(stamps), active, next_at)
+            next_at = stamps[len(stamps) - self.limit] + WINDOW_SECONDS
+        if paused_local and paused_local > next_at:
+            next_at = paused_local
+        return BudgetStatus(self.limit, len(stamps), paused_local, next_at)
 
 
 class RedisLease:
@@ -132,6 +171,28 @@ class RedisLease:
         self.ttl_ms = int(ttl_seconds * 1000)
         self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._hold = client.register_script(_HOLD)
+        self.held = False
+        self._stop = threading.Event()
+
+    def start_heartbeat(self) -> None:
+        """Renew the lease every third of its life on a thread of its own, so a long sync or
+        a long back-off never lets it lapse while this instance is alive."""
+        interval = self.ttl_ms / 3000
+
+        def beat() -> None:
+            while not self._stop.wait(interval):
+                self.hold()
+
+        threading.Thread(target=beat, name="icalfeed-lease", daemon=True).start()
+
+    def release(self) -> None:
+        """Give the lease up at shutdown, so another instance leads at once."""
+        self._stop.set()
+        try:
+            if self.held and self.client.get(PREFIX + "leader") == self.me.encode():
+                self.client.delete(PREFIX + "leader")
+        except redis.RedisError:
+            pass
         self.held = False
 
     def hold(self) -> bool:

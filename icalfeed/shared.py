@@ -25,8 +25,9 @@ class Shared:
         from . import redisstate  # imported only where Redis is in use
 
         client = redisstate.connect(settings.redis_url)
+        lease = redisstate.RedisLease(client, settings.lease_seconds)
         return cls(
             budget=redisstate.RedisBudget(client, settings.requests_per_hour),
-            snapshots=redisstate.RedisSnapshots(client),
-            lease=redisstate.RedisLease(client, settings.lease_seconds),
+            snapshots=redisstate.RedisSnapshots(client, owner=lease.me),
+            lease=lease,
         )

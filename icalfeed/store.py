@@ -104,7 +104,15 @@ class Store:
         self._lock = threading.Lock()
         self._disk_stamp: tuple[int, int, int] | None = None
         self._shared_stamp: str | None = None
-        self.last_error: str | None = None
+        # Problems kept apart, so a good sync never hides a full disk, nor the reverse.
+        self.sync_error: str | None = None  # set by the syncer
+        self.storage_error: str | None = None  # disk or shared store; cleared when it works
+
+    @property
+    def last_error(self) -> str | None:
+        """What /healthz reports: the sync's problem and the storage's, if any."""
+        errors = [e for e in (self.sync_error, self.storage_error) if e]
+        return "; ".join(errors) or None
 
     @property
     def snapshot(self) -> Snapshot:
@@ -140,21 +148,49 @@ class Store:
             Snapshot(snapshot.entries, snapshot.sync, "snapshot", self.clock())
         )
         with self._lock:
+            problems = []
             try:
                 write_snapshot(self.path, stamped)
                 self._disk_stamp = _stamp(self.path)
             except SnapshotError as exc:
-                self.last_error = str(exc)
+                problems.append(str(exc))
                 log.error("%s; serving the new data from memory only", exc)
             if self.shared is not None:
-                stamp = f"{stamped.version}@{self.clock().isoformat()}"
-                try:
-                    self.shared.write(snapshot_bytes(stamped), stamp)
-                    self._shared_stamp = stamp
-                except Exception as exc:  # the shared store's own errors (Redis)
-                    self.last_error = f"shared store: {exc}"
-                    log.error("cannot share the new snapshot: %s", exc)
+                problem = self._share(stamped)
+                if problem:
+                    problems.append(problem)
+            self.storage_error = "; ".join(problems) or None
             self._snapshot = stamped
+
+    def republish_if_missing(self) -> bool:
+        """Put our synced snapshot back into the shared store if it lost it (an empty Redis
+        after a restart), so no instance starts from the sample or rebuilds from nothing."""
+        if self.shared is None or self._snapshot.source != "snapshot":
+            return False
+        try:
+            if self.shared.stamp() is not None:
+                return False
+        except Exception:  # unreachable: nothing to do now, reads report it
+            return False
+        with self._lock:
+            problem = self._share(self._snapshot)
+        if problem:
+            self.storage_error = problem
+            return False
+        log.warning("the shared store had no snapshot; published ours again")
+        return True
+
+    def _share(self, snapshot: Snapshot) -> str | None:
+        """Write to the shared store; the problem in words, or None."""
+        assert self.shared is not None
+        stamp = f"{snapshot.version}@{self.clock().isoformat()}"
+        try:
+            self.shared.write(snapshot_bytes(snapshot), stamp)
+        except Exception as exc:  # the shared store's own errors (Redis, a lost lease)
+            log.error("cannot share the new snapshot: %s", exc)
+            return f"shared store: {exc}"
+        self._shared_stamp = stamp
+        return None
 
     def reload_if_changed(self) -> bool:
         """Pick up a snapshot another process wrote (to Redis, or to the shared data dir)."""
@@ -166,7 +202,19 @@ class Store:
                     and snapshot.sync == self._snapshot.sync
                 ):
                     return False
+                if _shrinks(self._snapshot, snapshot):
+                    log.warning(
+                        "shared snapshot has %d events where we serve %d; not taken",
+                        len(snapshot.entries),
+                        len(self._snapshot.entries),
+                    )
+                    return False
                 self._snapshot = snapshot
+                try:  # our own copy: a restart of this instance starts from good data
+                    write_snapshot(self.path, snapshot)
+                    self._disk_stamp = _stamp(self.path)
+                except SnapshotError as exc:
+                    log.warning("could not keep a local copy: %s", exc)
                 return True
         stamp = _stamp(self.path)
         if stamp is None or stamp == self._disk_stamp:
@@ -191,6 +239,8 @@ class Store:
             return None
         try:
             stamp = self.shared.stamp()
+            if self.storage_error and self.storage_error.startswith("shared store unreachable"):
+                self.storage_error = None  # it answers again
             if stamp is None or stamp == self._shared_stamp:
                 return None
             body = self.shared.read()
@@ -199,8 +249,8 @@ class Store:
             log.warning("shared snapshot unusable: %s", exc)
             return None
         except Exception as exc:  # Redis down or slow: keep serving the last good data
-            self.last_error = f"shared store unreachable: {exc}"
-            log.warning("%s; serving the last good snapshot", self.last_error)
+            self.storage_error = f"shared store unreachable: {exc}"
+            log.warning("%s; serving the last good snapshot", self.storage_error)
             return None
         self._shared_stamp = stamp
         return self._with_names(snapshot)
@@ -220,8 +270,8 @@ class Store:
                 moved = f"moved to {aside.name}"
             except OSError as move_exc:
                 moved = f"could not move it aside: {move_exc.strerror}"
-            self.last_error = f"snapshot damaged ({exc}); {moved}; serving the sample"
-            log.error("SNAPSHOT DAMAGED: %s", self.last_error)
+            self.storage_error = f"snapshot damaged ({exc}); {moved}; serving the sample"
+            log.error("SNAPSHOT DAMAGED: %s", self.storage_error)
             return None
         self._disk_stamp = stamp
         log.info("loaded snapshot %s (%d events)", self.path, len(snapshot.entries))
@@ -235,6 +285,12 @@ class Store:
         except (OSError, ValueError, SnapshotError):
             return snapshot
         return replace(snapshot, name_sources=sample.events)
+
+
+def _shrinks(current: Snapshot, new: Snapshot) -> bool:
+    """A shared snapshot with far fewer events than a synced one we serve is a rebuild from
+    nothing (a new leader after Redis lost everything), not news: keep ours."""
+    return current.source == "snapshot" and len(new.entries) < 0.9 * len(current.entries)
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:

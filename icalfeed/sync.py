@@ -140,7 +140,7 @@ class Syncer:
             self.store.commit(snap)
         if report.requests or report.error:
             # A run that asked nothing (nothing due, paused) learnt nothing new.
-            self.store.last_error = report.error
+            self.store.sync_error = report.error
         report.backfill_complete = snap.sync.backfill_complete
         report.requests_left = self.client.budget.status().remaining
         report.seconds = time.monotonic() - started
@@ -245,11 +245,15 @@ class SyncScheduler:
         self._thread = threading.Thread(target=self._loop, name="icalfeed-sync", daemon=True)
 
     def start(self) -> None:
+        if self.lease is not None:
+            self.lease.start_heartbeat()
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._thread.join(timeout)
+        if self.lease is not None:
+            self.lease.release()
 
     def next_delay(self) -> float:
         """Seconds until the next attempt: the tick, doubled per consecutive failure."""
@@ -267,11 +271,12 @@ class SyncScheduler:
                 self.syncer.store.reload_if_changed()
                 report = SyncReport(not_run="another instance is the leader")
             else:
+                self.syncer.store.republish_if_missing()
                 report = self.syncer.run()
         except Exception as exc:  # a bug must not stop syncing for the life of the server
             log.exception("sync crashed")
             report = SyncReport(error=f"internal: {exc!r}")
-            self.syncer.store.last_error = report.error
+            self.syncer.store.sync_error = report.error
         self.failures = self.failures + 1 if report.error else 0
         self.last_report = report
         if self.after_run is not None:
@@ -304,3 +309,5 @@ class Lease(Protocol):
     held: bool
 
     def hold(self) -> bool: ...
+    def start_heartbeat(self) -> None: ...
+    def release(self) -> None: ...

@@ -1,0 +1,397 @@
+"""Review of the fast path, the Redis-shared state, Store reloads/commits and Syncer._run:
+each test pins a bug the review found (now fixed) or behaviour it checked and found right."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from ll2data import upstream_events
+from ports import free_ports
+from synctools import Clock, make_syncer
+
+from icalfeed import store as store_module
+from icalfeed.config import Settings
+from icalfeed.models import parse_events
+from icalfeed.snapshot import Snapshot
+from icalfeed.store import Store
+from icalfeed.sync import Syncer, SyncReport, SyncScheduler
+from icalfeed.upstream import LL2Client
+
+URL = "/events.ics?start=1957-01-01"
+REDIS = shutil.which("redis-server")
+needs_redis = pytest.mark.skipif(REDIS is None, reason="redis-server is not installed")
+
+
+def synced(count: int, now: datetime | None = None) -> Snapshot:
+    snapshot, _ = Snapshot({}, source="snapshot").merge(
+        parse_events(upstream_events()[:count]).events, now or datetime.now(UTC)
+    )
+    return snapshot
+
+
+# --------------------------------------------------------------------------- fast path
+
+
+@pytest.fixture
+def layer(app):
+    return app.wsgi_app
+
+
+def test_fastpath_date_header_is_not_replayed(client, layer, monkeypatch):
+    """The stored headers include the `Date` werkzeug's make_conditional added on the first
+    request; replaying it makes every later answer look old to caches (Age from Date)."""
+    import werkzeug.wrappers.response as wz
+
+    old = "Mon, 01 Jan 2024 00:00:00 GMT"
+    with monkeypatch.context() as patch:
+        patch.setattr(wz, "http_date", lambda *args: old)
+        first = client.get(URL)
+    assert first.headers["Date"] == old  # the first answer was made "then"
+    second = client.get(URL)
+    assert layer.hits == 1
+    assert second.headers.get("Date") != old
+
+
+def test_fastpath_if_match_precondition(client, layer):
+    """RFC 9110 §13.1.1: an origin server MUST evaluate If-Match; Flask answers 412 for a
+    failed one, the fast path ignores it and answers 200 with the body."""
+    through_flask = client.get(URL, headers={"If-Match": '"nope"'})
+    client.get(URL)  # now stored
+    fast = client.get(URL, headers={"If-Match": '"nope"'})
+    assert through_flask.status_code == 412 and fast.status_code == 412
+    assert layer.hits == 0  # preconditions always go to Flask
+
+
+# --------------------------------------------------------------------------- Redis
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    (port,) = free_ports(1)
+    process = subprocess.Popen(
+        [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.kill()
+    process.wait(10)
+
+
+@pytest.fixture
+def rclient(redis_url):
+    from icalfeed import redisstate
+
+    client = redisstate.connect(redis_url)
+    yield client
+    client.close()
+
+
+class FakeSyncer:
+    """Just enough of a Syncer for SyncScheduler: `run` sleeps like a sync would."""
+
+    def __init__(self, seconds: float, during=None) -> None:
+        self.seconds = seconds
+        self.during = during
+        self.runs = 0
+        self.store = type(
+            "S",
+            (),
+            {
+                "reload_if_changed": lambda self: False,
+                "republish_if_missing": lambda self: False,
+                "sync_error": None,
+            },
+        )()
+
+    def run(self) -> SyncReport:
+        self.runs += 1
+        time.sleep(self.seconds)
+        if self.during is not None:
+            self.during()
+        return SyncReport(requests=1)
+
+
+@needs_redis
+def test_budget_is_exact_under_concurrency(redis_url):
+    from icalfeed import redisstate
+
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        budget = redisstate.RedisBudget(redisstate.connect(redis_url), 12)
+        for _ in range(6):
+            spent = budget.try_spend()
+            with lock:
+                results.append(spent)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(True) == 12
+    assert redisstate.RedisBudget(redisstate.connect(redis_url), 12).status().used == 12
+
+
+@needs_redis
+def test_budget_pause_is_shared(rclient):
+    from icalfeed import redisstate
+
+    one = redisstate.RedisBudget(rclient, 12)
+    two = redisstate.RedisBudget(rclient, 12)
+    one.pause_until(time.time() + 1.0)
+    assert not two.try_spend() and two.status().paused_until is not None
+    one.pause_until(time.time() + 0.2)  # a shorter pause never shortens the longer one
+    time.sleep(0.5)
+    assert not two.try_spend()
+    time.sleep(0.7)
+    assert two.try_spend()
+
+
+@needs_redis
+def test_budget_ceiling_holds_with_clock_skew(rclient):
+    from icalfeed import redisstate
+
+    real = [1_800_000_000.0]
+    honest = redisstate.RedisBudget(rclient, 3, clock=lambda: real[0])
+    ahead = redisstate.RedisBudget(rclient, 3, clock=lambda: real[0] + 1200)  # 20 min fast
+    assert [honest.try_spend() for _ in range(3)] == [True, True, True]
+    real[0] += 2500  # 42 minutes later in real time: the hour is still used up
+    spent = [ahead.try_spend() for _ in range(3)]
+    assert spent == [False, False, False]
+
+
+@needs_redis
+def test_a_healthy_leader_keeps_the_lease_with_tick_equal_to_lease(rclient):
+    from icalfeed import redisstate
+
+    leader = redisstate.RedisLease(rclient, 1)
+    other = redisstate.RedisLease(rclient, 1)
+    scheduler = SyncScheduler(FakeSyncer(0.25), tick_seconds=1, lease=leader)
+    scheduler.start()
+    try:
+        time.sleep(0.1)
+        assert leader.held
+        stolen = False
+        deadline = time.monotonic() + 2.6
+        while time.monotonic() < deadline and not stolen:
+            stolen = other.hold()
+            time.sleep(0.04)
+    finally:
+        scheduler.stop()
+    assert not stolen
+
+
+@needs_redis
+def test_a_sync_longer_than_the_lease_keeps_one_leader(rclient):
+    from icalfeed import redisstate
+
+    leader = redisstate.RedisLease(rclient, 1.5)
+    other = redisstate.RedisLease(rclient, 1.5)
+    seen: list[bool] = []
+    # The sync (one slow upstream page is enough: a response may take 70 s, the lease 90)
+    syncer = FakeSyncer(1.7, during=lambda: seen.append(other.hold()))
+    scheduler = SyncScheduler(syncer, tick_seconds=60, lease=leader)
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.stop()
+    assert seen == [False]
+
+
+def _instance(
+    tmp_path: Path, name: str, redis_url: str, upstream: str, limit: int = 12, lead: bool = False
+):
+    """One instance's Store and Syncer, sharing snapshot and budget through Redis; `lead`
+    takes the leader lease (only the leader may write the shared snapshot)."""
+    from icalfeed import redisstate
+
+    settings = Settings(
+        upstream_url=upstream,
+        data_dir=tmp_path / name,
+        connect_timeout=2,
+        read_timeout=2,
+        redis_url=redis_url,
+    )
+    settings.ensure_data_dir()
+    client = redisstate.connect(redis_url)
+    lease = redisstate.RedisLease(client, 60)
+    if lead:
+        assert lease.hold()
+    store = Store(settings, shared=redisstate.RedisSnapshots(client, owner=lease.me))
+    store.load()
+    syncer = Syncer(settings, store, LL2Client(settings, redisstate.RedisBudget(client, limit)))
+    syncer.lease = lease  # for the tests that run a scheduler tick
+    return store, syncer, client
+
+
+@needs_redis
+def test_a_follower_reading_across_a_write_ends_on_the_newest_snapshot(
+    settings, rclient, monkeypatch
+):
+    """The snapshot is one SET (body and stamp in one MULTI): a reader whose stamp() and
+    read() straddle a write serves the newer body and settles on the next tick."""
+    from icalfeed import redisstate
+
+    settings.ensure_data_dir()
+    lease = redisstate.RedisLease(rclient, 60)
+    assert lease.hold()
+    shared = redisstate.RedisSnapshots(rclient, owner=lease.me)
+    shared.write(store_module.snapshot_bytes(synced(10)), "s1")
+    follower = Store(settings, shared=shared)
+    follower.load()
+    real_stamp = shared.stamp
+
+    def stamp_then_write() -> str | None:
+        value = real_stamp()
+        shared.write(store_module.snapshot_bytes(synced(30)), "s2")
+        return value
+
+    shared.write(store_module.snapshot_bytes(synced(20)), "s1b")
+    monkeypatch.setattr(shared, "stamp", stamp_then_write)
+    assert follower.reload_if_changed()
+    monkeypatch.setattr(shared, "stamp", real_stamp)
+    assert len(follower.snapshot.entries) == 30
+    assert not follower.reload_if_changed()
+    assert len(follower.snapshot.entries) == 30
+
+
+@needs_redis
+def test_followers_pick_up_the_shared_snapshot_and_survive_an_empty_redis(
+    tmp_path, redis_url, fake_ll2
+):
+    leader, syncer, client = _instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
+    follower, _, _ = _instance(tmp_path, "b", redis_url, fake_ll2.base_url)
+    assert syncer.run().ok and len(leader.snapshot.entries) == len(fake_ll2.events)
+    assert follower.reload_if_changed()
+    assert follower.snapshot.version == leader.snapshot.version
+    assert not follower.reload_if_changed()  # nothing new: nothing done
+    client.flushall()  # Redis restarted without persistence
+    assert not follower.reload_if_changed()
+    assert follower.snapshot.version == leader.snapshot.version  # still serving
+    assert follower.last_error is None
+
+
+@needs_redis
+def test_the_leader_republishes_a_lost_shared_snapshot(tmp_path, redis_url, fake_ll2):
+    leader, syncer, client = _instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
+    assert syncer.run().ok
+    client.flushall()
+    SyncScheduler(syncer, 60, lease=syncer.lease).run_once()  # the leader's next tick
+    newcomer, _, _ = _instance(tmp_path, "c", redis_url, fake_ll2.base_url)
+    assert newcomer.snapshot.source == "snapshot"
+    assert newcomer.snapshot.version == leader.snapshot.version
+
+
+@needs_redis
+def test_a_follower_never_trades_a_complete_snapshot_for_a_partial_one(
+    tmp_path, redis_url, fake_ll2
+):
+    old_leader, syncer, client = _instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
+    follower, _, _ = _instance(tmp_path, "b", redis_url, fake_ll2.base_url)
+    assert syncer.run().ok and old_leader.snapshot.sync.backfill_complete
+    follower.reload_if_changed()
+    complete = len(follower.snapshot.entries)
+    assert complete == len(fake_ll2.events)
+    client.flushall()  # Redis restarted empty (budget, lease and snapshot gone)
+    # An instance restarted meanwhile (followers never write the shared data to their own
+    # disk) comes up on the sample, wins the free lease and syncs with what budget there is.
+    newcomer, new_syncer, _ = _instance(
+        tmp_path, "c", redis_url, fake_ll2.base_url, limit=2, lead=True
+    )
+    assert newcomer.snapshot.source == "sample"
+    new_syncer.run()
+    assert not newcomer.snapshot.sync.backfill_complete
+    follower.reload_if_changed()
+    assert len(follower.snapshot.entries) == complete
+
+
+# --------------------------------------------------------------------------- Store / Syncer
+
+
+class FlakyShared:
+    """A SharedSnapshots whose connection can be cut, like Redis going away and back."""
+
+    def __init__(self, body: bytes, stamp: str) -> None:
+        self.body, self._stamp, self.down = body, stamp, False
+
+    def _check(self) -> None:
+        if self.down:
+            raise ConnectionError("Connection refused")
+
+    def stamp(self) -> str | None:
+        self._check()
+        return self._stamp
+
+    def read(self) -> bytes | None:
+        self._check()
+        return self.body
+
+    def write(self, body: bytes, stamp: str) -> None:
+        self._check()
+        self.body, self._stamp = body, stamp
+
+
+def test_a_follower_recovers_from_a_redis_blip(settings):
+    settings.ensure_data_dir()
+    good = synced(30)
+    shared = FlakyShared(store_module.snapshot_bytes(good), "v1@t1")
+    follower = Store(settings, shared=shared)
+    assert follower.load().version == good.version
+    shared.down = True
+    assert not follower.reload_if_changed()
+    assert "shared store unreachable" in (follower.last_error or "")
+    shared.down = False
+    follower.reload_if_changed()  # next ticks: Redis answers again (same stamp)
+    follower.reload_if_changed()
+    assert follower.last_error is None
+
+
+def test_a_file_mode_reader_picks_up_each_commit_once(settings):
+    settings.ensure_data_dir()
+    writer, reader = Store(settings), Store(settings)
+    writer.load()
+    reader.load()
+    writer.commit(synced(20))
+    assert reader.reload_if_changed() and not reader.reload_if_changed()
+    assert reader.snapshot.version == writer.snapshot.version
+    writer.commit(synced(40))
+    assert reader.reload_if_changed() and len(reader.snapshot.entries) == 40
+
+
+def test_a_sync_keeps_the_disk_error_it_ran_into(online_settings, monkeypatch):
+    syncer = make_syncer(online_settings, Clock())
+    real_replace = os.replace
+
+    def refuse(src, dst, *args, **kwargs):
+        if Path(dst).name == "snapshot.json":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(store_module.os, "replace", refuse)
+    report = syncer.run()
+    assert report.ok and len(syncer.store.snapshot.entries) > 200  # served from memory
+    assert not syncer.store.path.exists()
+    assert "cannot write" in (syncer.store.last_error or "")
