@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,10 +54,6 @@ class Settings:
                 values[field.name] = _convert(field.name, raw.strip(), field.type)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values).validated()
-
-    def with_overrides(self, **overrides: Any) -> Settings:
-        """A copy with the given non-None fields replaced, validated again."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None}).validated()
 
     def validated(self) -> Settings:
         """Return self when every value is usable, else raise ConfigError naming the variable."""
