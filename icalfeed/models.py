@@ -469,3 +469,161 @@ def _image_url(raw: Mapping[str, Any]) -> str | None:
     if isinstance(image, Mapping):
         return _url(image.get("image_url"))
     return _url(image) or _url(raw.get("feature_image"))
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchStatus:
+    id: int | None
+    name: str
+    abbrev: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Pad:
+    id: int | None
+    name: str
+    location: str | None
+    latitude: float | None
+    longitude: float | None
+    map_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """One LL2 launch (2.2.0/2.3.0 list or detailed mode, and the 2.0/2.1 shape)."""
+
+    id: str  # a UUID
+    name: str  # "Falcon 9 Block 5 | Starlink Group 17-39"
+    slug: str
+    net: datetime  # always UTC
+    precision: Precision
+    window_start: datetime | None
+    window_end: datetime | None
+    last_updated: datetime | None
+    status: LaunchStatus | None
+    hold_reason: str | None
+    fail_reason: str | None
+    probability: int | None  # percent
+    provider: Agency | None  # detailed mode only
+    provider_name: str | None  # every mode
+    rocket: str | None  # configuration name, "Falcon 9"
+    rocket_family: str | None
+    mission: str | None
+    mission_type: str | None
+    mission_description: str
+    orbit: str | None
+    pad: Pad | None
+    webcast_live: bool
+    image_url: str | None
+    videos: tuple[Video, ...]
+    info_links: tuple[Link, ...]
+    programs: tuple[Program, ...]
+
+    @classmethod
+    def from_ll2(cls, raw: Mapping[str, Any]) -> Launch:
+        """Build from one LL2 launch object; raise ValueError when it is unusable."""
+        if not isinstance(raw, Mapping):
+            raise ValueError("launch is not an object")
+        launch_id = _line(raw.get("id")) if isinstance(raw.get("id"), str) else ""
+        name = _line(raw.get("name"))
+        net = parse_datetime(raw.get("net"))
+        if not launch_id or not name or net is None:
+            raise ValueError("launch lacks id, name or net")
+        rocket = _mapping(raw.get("rocket"))
+        config = _mapping(rocket.get("configuration"))
+        mission = raw.get("mission")
+        details = _mapping(mission)
+        provider = raw.get("launch_service_provider")
+        agency = _agency(provider) if isinstance(provider, Mapping) else None
+        status = _mapping(raw.get("status"))
+        return cls(
+            id=launch_id.lower(),
+            name=name,
+            slug=_text(raw.get("slug")) or slugify(name),
+            net=net,
+            precision=Precision.from_ll2(raw.get("net_precision")),
+            window_start=parse_datetime(raw.get("window_start")),
+            window_end=parse_datetime(raw.get("window_end")),
+            last_updated=parse_datetime(raw.get("last_updated")),
+            status=_launch_status(status),
+            hold_reason=_line(raw.get("holdreason")) or None,
+            fail_reason=_line(raw.get("failreason")) or None,
+            probability=_percent(raw.get("probability")),
+            provider=agency,
+            provider_name=agency.name if agency else _line(raw.get("lsp_name")) or None,
+            rocket=_line(config.get("name")) or None,
+            rocket_family=_line(config.get("family")) or None,
+            mission=_line(details.get("name")) or _line(mission) or None,  # list mode: a string
+            mission_type=_line(details.get("type")) or _line(raw.get("mission_type")) or None,
+            mission_description=_text(details.get("description")),
+            orbit=_orbit(details.get("orbit")) or _line(raw.get("orbit")) or None,
+            pad=_pad(raw.get("pad"), raw.get("location")),
+            webcast_live=raw.get("webcast_live") is True,
+            image_url=_image_url(raw),
+            videos=tuple(_videos({"vid_urls": _first_list(raw, "vid_urls", "vidURLs")})),
+            info_links=tuple(_info_links({"info_urls": _first_list(raw, "info_urls", "infoURLs")})),
+            programs=tuple(_each(raw.get("program"), _program)),
+        )
+
+
+def parse_launches(items: Iterable[Any]) -> tuple[tuple[Launch, ...], int]:
+    """Parse LL2 launch objects; a malformed one is skipped and counted."""
+    parsed, skipped = [], 0
+    for item in items:
+        try:
+            parsed.append(Launch.from_ll2(scrub(item)))
+        except (ValueError, TypeError, AttributeError, KeyError, ArithmeticError):
+            skipped += 1
+    return tuple(parsed), skipped
+
+
+def _launch_status(raw: Mapping[str, Any]) -> LaunchStatus | None:
+    name = _line(raw.get("name"))
+    if not name:
+        return None
+    return LaunchStatus(_int(raw.get("id")), name, _line(raw.get("abbrev")) or None)
+
+
+def _mapping(raw: Any) -> Mapping[str, Any]:
+    return raw if isinstance(raw, Mapping) else {}
+
+
+def _first_list(raw: Mapping[str, Any], *names: str) -> list[Any]:
+    for name in names:
+        if isinstance(raw.get(name), list):
+            return raw[name]
+    return []
+
+
+def _percent(raw: Any) -> int | None:
+    value = _int(raw)
+    return value if value is not None and 0 <= value <= 100 else None
+
+
+def _orbit(raw: Any) -> str | None:
+    orbit = _mapping(raw)
+    return _line(orbit.get("name")) or None
+
+
+def _coordinate(raw: Any, limit: float) -> float | None:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if -limit <= value <= limit else None
+
+
+def _pad(raw: Any, list_location: Any) -> Pad | None:
+    if isinstance(raw, str) and _line(raw):  # list mode: names only
+        return Pad(None, _line(raw), _line(list_location) or None, None, None, None)
+    if not isinstance(raw, Mapping) or not _line(raw.get("name")):
+        return None
+    location = _mapping(raw.get("location"))
+    return Pad(
+        id=_int(raw.get("id")),
+        name=_line(raw.get("name")),
+        location=_line(location.get("name")) or None,
+        latitude=_coordinate(raw.get("latitude"), 90),
+        longitude=_coordinate(raw.get("longitude"), 180),
+        map_url=_url(raw.get("map_url")),
+    )
