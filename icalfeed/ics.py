@@ -11,7 +11,7 @@ from icalendar import Alarm, Calendar, vDuration
 from icalendar import Event as VEvent
 
 from . import __version__
-from .models import Event, Precision
+from .models import Event, Launch, Precision
 from .snapshot import Entry
 from .titles import CalendarMeta
 
@@ -163,7 +163,11 @@ def summary(event: Event) -> str:
 
 def vague_period(event: Event) -> str:
     """How far the date is known, in words: "June 2026", "Q3 2026", "H1 2027", "2030s"."""
-    when, precision = event.start, event.precision
+    return period_label(event.start, event.precision)
+
+
+def period_label(when: datetime, precision: Precision) -> str:
+    """The period a NET date stands for, at `precision`."""
     if precision is Precision.WEEK:
         return f"week of {when:%-d %B %Y}"
     if precision is Precision.MONTH:
@@ -189,12 +193,12 @@ def status(entry: Entry) -> str:
     return "TENTATIVE" if entry.event.precision.is_vague else "CONFIRMED"
 
 
-def best_video_url(event: Event) -> str | None:
+def best_video_url(item: Event | Launch) -> str | None:
     """Live first, then official webcasts, then LL2's own priority (lower is better)."""
-    if not event.videos:
+    if not item.videos:
         return None
     ranked = sorted(
-        event.videos,
+        item.videos,
         key=lambda v: (
             not v.live,
             not (v.kind or "").lower().startswith("official"),  # not "Unofficial"
@@ -255,3 +259,135 @@ def clean_meta(text: str) -> str:
 def clean_line(text: str) -> str:
     """Single-line text: line breaks become spaces, controls go."""
     return " ".join(clean_text(text).split())
+
+
+# ----------------------------------------------------------------------------- launches
+# Launch Library 2 status abbreviations a calendar can treat as settled.
+_CONFIRMED_LAUNCH = {"go", "success", "failure", "partial failure", "in flight"}
+
+
+def launch_vevent(
+    launch: Launch,
+    *,
+    sequence: int,
+    first_seen: datetime,
+    removed_at: datetime | None = None,
+    alarms: Sequence[int] = (),
+) -> VEvent:
+    """One launch as a VEVENT; its UID depends on the LL2 launch UUID alone."""
+    stamp = launch.last_updated or first_seen
+    start, end = launch_span(launch)
+    component = VEvent.new(
+        uid=f"ll2-launch-{launch.id}@icalfeed",
+        stamp=stamp,
+        last_modified=stamp,
+        sequence=sequence,
+        summary=clean_line(launch_summary(launch)),
+        start=start,
+        end=end,
+        description=clean_text(describe_launch(launch, removed_at)),
+        location=clean_line(launch_location(launch)) if launch.pad else None,
+        url=best_video_url(launch),
+        categories=[clean_line(c) for c in launch_categories(launch)],
+        status=launch_status(launch, removed_at),
+        transparency="TRANSPARENT",
+        classification="PUBLIC",
+    )
+    pad = launch.pad
+    if pad and pad.latitude is not None and pad.longitude is not None:
+        component.add("GEO", (pad.latitude, pad.longitude))
+    if launch.image_url:
+        component.add("IMAGE", launch.image_url, parameters={"VALUE": "URI"})
+    if launch.precision.is_timed:
+        for minutes in alarms:
+            component.add_component(alarm(minutes, launch.name))
+    return component
+
+
+def launch_span(launch: Launch) -> tuple[date | datetime, date | datetime | None]:
+    """Timed launches cover their window when one is known; others as events do."""
+    if launch.precision.is_timed:
+        opens, closes = launch.window_start, launch.window_end
+        if opens and closes and closes > opens:
+            return opens, closes
+        return launch.net, None
+    day = launch.net.date()
+    return day, day + timedelta(days=1)
+
+
+def launch_summary(launch: Launch) -> str:
+    """ "<rocket> | <mission>", LL2's own name when either is unknown; NET-prefixed if vague."""
+    title = (
+        f"{launch.rocket} | {launch.mission}" if launch.rocket and launch.mission else launch.name
+    )
+    if launch.precision.is_vague:
+        return f"NET {period_label(launch.net, launch.precision)}: {title}"
+    return title
+
+
+def launch_status(launch: Launch, removed_at: datetime | None) -> str:
+    if removed_at is not None:
+        return "CANCELLED"
+    settled = launch.status is not None and (
+        (launch.status.abbrev or launch.status.name).lower() in _CONFIRMED_LAUNCH
+    )
+    return "CONFIRMED" if settled and not launch.precision.is_vague else "TENTATIVE"
+
+
+def launch_location(launch: Launch) -> str:
+    pad = launch.pad
+    assert pad is not None
+    return f"{pad.name}, {pad.location}" if pad.location else pad.name
+
+
+def launch_categories(launch: Launch) -> list[str]:
+    names = ["Launch"]
+    names += [n for n in (launch.provider_name, launch.rocket, launch.mission_type) if n]
+    names += [p.name for p in launch.programs]
+    return list(dict.fromkeys(names))
+
+
+def describe_launch(launch: Launch, removed_at: datetime | None = None) -> str:
+    """Plain text for a calendar's description box."""
+    lines: list[str] = []
+    if removed_at is not None:
+        lines += [f"Removed from Launch Library 2 on {removed_at:%Y-%m-%d}.", ""]
+    if launch.status:
+        lines.append(f"Status: {launch.status.name}")
+    for label, reason in (("Hold", launch.hold_reason), ("Failure", launch.fail_reason)):
+        if reason:
+            lines.append(f"{label}: {reason}")
+    if launch.precision.is_timed:
+        lines.append(f"When: {launch.net:%Y-%m-%d %H:%M} UTC ({launch.precision.label})")
+        if launch.window_start and launch.window_end and launch.window_end > launch.window_start:
+            lines.append(
+                f"Window: {launch.window_start:%H:%M}–{launch.window_end:%H:%M} UTC"  # noqa: RUF001
+            )
+    else:
+        period = period_label(launch.net, launch.precision)
+        lines.append(f"When: NET {period} ({launch.precision.label})")
+    for label, value in (
+        ("Provider", launch.provider_name),
+        ("Rocket", launch.rocket),
+        ("Mission", launch.mission),
+        ("Mission type", launch.mission_type),
+        ("Orbit", launch.orbit),
+    ):
+        if value:
+            lines.append(f"{label}: {value}")
+    if launch.probability is not None:
+        lines.append(f"Probability of launch: {launch.probability} %")
+    if launch.pad:
+        lines.append(f"Pad: {launch_location(launch)}")
+        if launch.pad.map_url:
+            lines.append(f"Map: {launch.pad.map_url}")
+    if launch.mission_description:
+        lines += ["", launch.mission_description]
+    if launch.videos:
+        lines += ["", "Watch:"]
+        lines += [f"- {v.title or v.publisher or 'Video'}: {v.url}" for v in launch.videos]
+    if launch.info_links:
+        lines += ["", "More:"]
+        lines += [f"- {link.title or 'Info'}: {link.url}" for link in launch.info_links]
+    lines += ["", ATTRIBUTION]
+    return "\n".join(lines)

@@ -1,0 +1,148 @@
+"""Launch → VEVENT mapping (#9 groundwork), checked by parsing what icalendar writes."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+
+from icalfeed import ics
+from icalfeed.models import Launch
+from icalfeed.titles import CalendarMeta
+
+LAUNCHES = Path(__file__).parent / "data" / "launches"
+SEEN = datetime(2026, 7, 1, tzinfo=UTC)
+META = CalendarMeta("Launches", "Test launches", "icalfeed-launch-test", "launches.ics")
+
+
+def detailed() -> dict:
+    path = next(LAUNCHES.glob("ll2-2.2.0_ll_launch-upcoming_mode-detailed*.json"))
+    return copy.deepcopy(json.loads(path.read_text())["results"][0])
+
+
+def mapped(raw: dict, **options) -> Calendar:
+    component = ics.launch_vevent(
+        Launch.from_ll2(raw), sequence=options.pop("sequence", 0), first_seen=SEEN, **options
+    )
+    head = ics.calendar_head(META)
+    body = head[: -len(ics.END)] + component.to_ical() + ics.END
+    (event,) = Calendar.from_ical(body).walk("VEVENT")
+    return event
+
+
+def test_a_go_launch_with_a_window():
+    event = mapped(detailed())
+    assert str(event["UID"]) == "ll2-launch-e1079d3a-c0a6-4b42-bc1d-92e48a5a78fc@icalfeed"
+    assert event["SUMMARY"] == "Falcon 9 | Starlink Group 17-39"
+    assert event["DTSTART"].dt == datetime(2026, 7, 20, 14, 0, tzinfo=UTC)  # window start
+    assert event["DTEND"].dt == datetime(2026, 7, 20, 18, 0, tzinfo=UTC)  # window end
+    assert event["STATUS"] == "CONFIRMED"
+    assert event["GEO"].latitude == 34.632 and event["GEO"].longitude == -120.611
+    assert event["LOCATION"] == "Space Launch Complex 4E, Vandenberg SFB, CA, USA"
+    assert event["DTSTAMP"].dt == datetime(2026, 7, 20, 14, 19, 43, tzinfo=UTC)
+    text = str(event["DESCRIPTION"])
+    for expected in (
+        "Status: Go for Launch",
+        "When: 2026-07-20 14:49 UTC (to the second)",
+        "Provider: SpaceX",
+        "Rocket: Falcon 9",
+        "Orbit: Low Earth Orbit",
+        "Map: https://www.google.com/maps?q=34.632,-120.611",
+        "Data: Launch Library 2 by The Space Devs",
+    ):
+        assert expected in text
+    assert "Launch" in event["CATEGORIES"].cats and "SpaceX" in event["CATEGORIES"].cats
+
+
+def test_no_window_means_the_net_and_no_end():
+    raw = detailed()
+    raw.update(window_start=raw["net"], window_end=raw["net"])
+    event = mapped(raw)
+    assert event["DTSTART"].dt == datetime(2026, 7, 20, 14, 49, 32, tzinfo=UTC)
+    assert "DTEND" not in event
+
+
+@pytest.mark.parametrize("precision", [3, 4, 5])
+def test_day_precision_is_all_day(precision):
+    raw = detailed()
+    raw["net_precision"] = {"id": precision}
+    event = mapped(raw)
+    assert event["DTSTART"].dt == date(2026, 7, 20) and event["DTEND"].dt == date(2026, 7, 21)
+
+
+@pytest.mark.parametrize(
+    ("precision", "label"),
+    [
+        (7, "NET July 2026"),
+        (10, "NET Q3 2026"),
+        (13, "NET H2 2026"),
+        (14, "NET 2026"),
+        (None, "NET 20 July 2026"),
+    ],
+)
+def test_vague_precisions_are_tentative_and_labelled(precision, label):
+    raw = detailed()
+    raw["net_precision"] = {"id": precision} if precision is not None else None
+    event = mapped(raw)
+    assert event["STATUS"] == "TENTATIVE"
+    assert str(event["SUMMARY"]).startswith(label + ": ")
+    assert event["DTEND"].dt - event["DTSTART"].dt == timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("abbrev", "expected"),
+    [
+        ("Go", "CONFIRMED"),
+        ("TBD", "TENTATIVE"),
+        ("TBC", "TENTATIVE"),
+        ("Hold", "TENTATIVE"),
+        ("Success", "CONFIRMED"),
+        ("Failure", "CONFIRMED"),
+    ],
+)
+def test_status_mapping(abbrev, expected):
+    raw = detailed()
+    raw["status"] = {"id": 1, "name": abbrev, "abbrev": abbrev}
+    raw["holdreason"] = "Range conflict" if abbrev == "Hold" else ""
+    event = mapped(raw)
+    assert event["STATUS"] == expected
+    if abbrev == "Hold":
+        assert "Hold: Range conflict" in str(event["DESCRIPTION"])
+
+
+def test_removed_launch_is_cancelled_and_alarms_only_when_timed():
+    event = mapped(detailed(), removed_at=datetime(2026, 7, 19, tzinfo=UTC), alarms=(30,))
+    assert event["STATUS"] == "CANCELLED"
+    assert str(event["DESCRIPTION"]).startswith("Removed from Launch Library 2 on 2026-07-19.")
+    assert [a["TRIGGER"].dt for a in event.walk("VALARM")] == [timedelta(minutes=-30)]
+    raw = detailed()
+    raw["net_precision"] = {"id": 7}
+    assert mapped(raw, alarms=(30,)).walk("VALARM") == []
+
+
+def test_every_fixture_launch_passes_the_strict_lint(tmp_path):
+    from conftest import ICSCHECK
+
+    lint = ICSCHECK.parent / "checkers" / "ics_lint.py"
+    python = ICSCHECK.parent / "venv" / "bin" / "python"
+    if not lint.exists() or not python.exists():
+        pytest.skip("validation harness not installed")
+    import subprocess
+
+    components = {}  # one per launch: the list and detailed files hold the same launches
+    for path in sorted(LAUNCHES.glob("*.json")):
+        data = json.loads(path.read_text())
+        for raw in data["results"] if isinstance(data, dict) else data:
+            launch = Launch.from_ll2(raw)
+            vevent = ics.launch_vevent(launch, sequence=0, first_seen=SEEN).to_ical()
+            components.setdefault(launch.id, vevent)
+    head = ics.calendar_head(META)
+    feed = tmp_path / "launches.ics"
+    feed.write_bytes(head[: -len(ics.END)] + b"".join(components.values()) + ics.END)
+    assert len(components) >= 16
+    result = subprocess.run([str(python), str(lint), str(feed)], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("OK"), result.stdout
