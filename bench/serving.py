@@ -101,7 +101,7 @@ def synthetic(count: int) -> Snapshot:
         record["date"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
         record["last_updated"] = "2026-11-01T00:00:00Z"
         made.append(record)
-    snapshot, _ = Snapshot({}).merge(parse_events(made).events, DAY)
+    snapshot, _ = Snapshot({}).merge(parse_events(made).items, DAY)
     return snapshot
 
 

@@ -1,6 +1,8 @@
-"""The agencies, programs and event types a snapshot knows, and how users may name them.
+"""The agencies, programs, event types and launch vocabulary (rockets, orbits, mission types)
+a snapshot knows, and how users may name them.
 
-A name given in a query (id, slug, abbreviation or full name, any case, accents or not) is
+Agencies count both the agencies of events and the providers of launches.  A name given in a
+query (id, slug, abbreviation or full name, any case, accents or not) is
 resolved here to an id, so ``program=SpaceX Starship`` and ``program=1`` are the same query.
 """
 
@@ -10,11 +12,12 @@ import difflib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import QueryError, shown
-from .models import Agency, Event, EventType, Program, slugify
+from .models import Agency, Event, EventType, Item, Launch, Program, slugify
 
-Item = Agency | Program | EventType
+Named = Agency | Program | EventType
 # Words people use for LL2's own type names.
 TYPE_SYNONYMS = {
     "spacewalk": "eva",
@@ -28,7 +31,7 @@ class Kind:
     """One family of names: what it is called in messages and how to spell its items."""
 
     label: str  # "agency", "program", "type"
-    items: dict[int, Item]  # id → the newest version of the item
+    items: dict[int, Named]  # id → the newest version of the item
     keys: dict[str, int]  # every accepted spelling → id
     counts: Counter[int]  # events per id
     synonyms: dict[str, str]
@@ -63,35 +66,77 @@ class Kind:
 
 
 @dataclass(frozen=True, slots=True)
+class Words:
+    """Names of launch properties that have no LL2 id worth asking users for: the slugs of
+    every spelling seen, with how many launches use each."""
+
+    label: str  # "rocket", "orbit", "mission type"
+    counts: Counter[str]  # slug → launches
+    names: dict[str, str]  # slug → the name as LL2 writes it
+
+    @property
+    def words(self) -> frozenset[str]:
+        return frozenset(self.names)
+
+    @classmethod
+    def build(cls, label: str, launches: Iterable[Launch], pick: Callable[[Launch], Any]) -> Words:
+        counts: Counter[str] = Counter()
+        names: dict[str, str] = {}
+        for launch in launches:
+            for name in pick(launch):
+                if name and slugify(name):
+                    names.setdefault(slugify(name), name)
+                    counts[slugify(name)] += 1
+        return cls(label, counts, names)
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     agencies: Kind
     programs: Kind
     types: Kind
+    rockets: Words
+    orbits: Words
+    mission_types: Words
 
     @classmethod
-    def build(cls, events: Iterable[Event], also: Iterable[Event] = ()) -> Catalog:
-        """The names in `events` (counted) and in `also` (known, but not counted)."""
+    def build(cls, items: Iterable[Item], also: Iterable[Item] = ()) -> Catalog:
+        """The names in `items` (counted) and in `also` (known, but not counted)."""
         # Oldest first, so the newest spelling of a renamed item is the one shown.
-        ordered = sorted(events, key=lambda e: (e.last_updated or e.start, e.id))
+        ordered = sorted(items, key=lambda e: (e.last_updated or e.start, e.key))
         extra = list(also)
+        launches = [i for i in (*ordered, *extra) if isinstance(i, Launch)]
         return cls(
             agencies=_kind("agency", ordered, extra, lambda e: e.agencies, {}),
             programs=_kind("program", ordered, extra, lambda e: e.programs, {}),
-            types=_kind(
-                "type", ordered, extra, lambda e: (e.type,) if e.type else (), TYPE_SYNONYMS
+            types=_kind("type", ordered, extra, _types, TYPE_SYNONYMS),
+            rockets=Words.build(
+                "rocket",
+                launches,
+                lambda x: (x.rocket, x.rocket_family, x.rocket_full_name, _number(x.rocket_id)),
             ),
+            orbits=Words.build("orbit", launches, lambda x: (x.orbit, x.orbit_abbrev)),
+            mission_types=Words.build("mission type", launches, lambda x: (x.mission_type,)),
         )
+
+
+def _types(item: Item) -> tuple[EventType, ...]:
+    return (item.type,) if isinstance(item, Event) and item.type else ()
+
+
+def _number(value: int | None) -> str | None:
+    return str(value) if value is not None else None
 
 
 def _kind(
     label: str,
-    events: list[Event],
-    also: list[Event],
-    pick: Callable[[Event], Iterable[Item]],
+    events: list[Item],
+    also: list[Item],
+    pick: Callable[[Item], Iterable[Named]],
     synonyms: dict[str, str],
 ) -> Kind:
-    items: dict[int, Item] = {}
-    spellings: dict[int, list[Item]] = {}
+    items: dict[int, Named] = {}
+    spellings: dict[int, list[Named]] = {}
     counts: Counter[int] = Counter()
     for event in also:
         for item in pick(event):
@@ -112,27 +157,27 @@ def _kind(
     return Kind(label, items, keys, counts, synonyms)
 
 
-def _by_id(item: Item) -> Iterable[str]:
+def _by_id(item: Named) -> Iterable[str]:
     yield str(item.id)
 
 
-def _by_slug(item: Item) -> Iterable[str]:
+def _by_slug(item: Named) -> Iterable[str]:
     slug = getattr(item, "slug", None)
     if slug:
         yield slugify(slug)
 
 
-def _by_name(item: Item) -> Iterable[str]:
+def _by_name(item: Named) -> Iterable[str]:
     yield slugify(item.name)
 
 
-def _by_abbrev(item: Item) -> Iterable[str]:
+def _by_abbrev(item: Named) -> Iterable[str]:
     abbrev = getattr(item, "abbrev", None)
     if abbrev:
         yield slugify(abbrev)
 
 
-def _by_initials(item: Item) -> Iterable[str]:
+def _by_initials(item: Named) -> Iterable[str]:
     """'International Space Station' → 'iss'; only for names of three or more words."""
     words = [w for w in slugify(item.name).split("-") if w not in ("and", "of", "the")]
     if len(words) >= 3:

@@ -105,7 +105,7 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
 
 def _show_progress(progress: SyncProgress) -> None:
     print(
-        f"  {progress.phase}: {progress.pages} pages fetched, {progress.events} events, "
+        f"  {progress.phase}: {progress.pages} pages fetched, {progress.items} items, "
         f"{progress.requests_left} requests left this hour",
         file=sys.stderr,
     )

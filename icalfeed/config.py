@@ -29,9 +29,18 @@ class Settings:
     port: int = 8080
     # How often the background scheduler wakes up to see whether a sync is due.
     sync_tick_seconds: int = 60
-    # Freshness targets: the upcoming window is re-read this often, changes this often.
+    # Freshness targets (see the README's budget table): each kind's upcoming window is
+    # re-read every `reconcile_minutes`; changed events are asked for every
+    # `incremental_minutes`, changed launches every `launch_incremental_minutes`.
+    # Defaults: 1 + 3 event requests and 1 + 6 launch requests an hour, 11 of the 12.
     reconcile_minutes: int = 60
-    incremental_minutes: int = 10
+    incremental_minutes: int = 20
+    launch_incremental_minutes: int = 10
+    # Launches: synced at all; kept from this many days back; the reconcile (removal check)
+    # reads the next `launch_horizon_days`, one page in practice.
+    launches: bool = True
+    launch_history_days: int = 60
+    launch_horizon_days: int = 30
     # Seconds to wait for Launch Library 2: connect, read.
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
@@ -70,7 +79,14 @@ class Settings:
             value = getattr(self, name)
             if value is not None and urlsplit(value).scheme not in ("http", "https"):
                 raise ConfigError(f"ICALFEED_{name.upper()} must be an http(s) URL, got {value!r}")
-        for name in ("sync_tick_seconds", "reconcile_minutes", "incremental_minutes"):
+        for name in (
+            "sync_tick_seconds",
+            "reconcile_minutes",
+            "incremental_minutes",
+            "launch_incremental_minutes",
+            "launch_history_days",
+            "launch_horizon_days",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"ICALFEED_{name.upper()} must be 1 or more")
         if self.connect_timeout <= 0 or self.read_timeout <= 0:

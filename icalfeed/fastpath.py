@@ -21,7 +21,9 @@ from werkzeug.http import parse_date
 
 from .store import Store
 
-FEED_PATH = re.compile(r"^/(?:events\.(?:ics|json)|(?:programs|agencies|types)/[^/]+\.ics)$")
+FEED_PATH = re.compile(
+    r"^/(?:(?:events|launches|feed)\.(?:ics|json)|(?:programs|agencies|types)/[^/]+\.ics)$"
+)
 # Headers a 304 repeats (RFC 9110 §15.4.5); the entity headers stay out.
 _KEPT_ON_304 = {"etag", "last-modified", "cache-control", "vary", "access-control-allow-origin"}
 MAX_BYTES = 64 * 1024 * 1024

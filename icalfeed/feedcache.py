@@ -40,7 +40,7 @@ class FeedCache:
 
 
 class VeventCache:
-    """Serialised VEVENTs, per (event, content digest, alarms): building one with icalendar is
+    """Serialised VEVENTs, per (item, content digest, alarms): building one with icalendar is
     most of a feed's render time, and most feeds share most events."""
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
@@ -49,7 +49,7 @@ class VeventCache:
         self.builds = 0
 
     def get(self, entry: Entry, alarms: tuple[int, ...]) -> bytes:
-        key = (entry.event.id, entry.digest, alarms)
+        key = (entry.item.key, entry.digest, alarms)
         with self._lock:
             found = self._cache.get(key)
         if found is None:

@@ -16,13 +16,36 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from .catalog import Catalog, Kind
+from .catalog import Catalog, Kind, Words
 from .errors import QueryError, shown
-from .models import Event, slugify
+from .models import Event, Item, Launch, slugify
 from .snapshot import Entry, Snapshot
 
 DEFAULT_LOOKBACK = timedelta(days=31)
 VAGUE_MODES = ("mark", "hide")
+# What `include` may name, and the kind each spelling means.
+INCLUDE_WORDS = {
+    "event": Event.kind,
+    "events": Event.kind,
+    "launch": Launch.kind,
+    "launches": Launch.kind,
+}
+EVENTS_ONLY = frozenset({Event.kind})
+LAUNCHES_ONLY = frozenset({Launch.kind})
+EVERYTHING = frozenset({Event.kind, Launch.kind})
+# LL2 launch status ids and the words users may say for them (abbreviation first).
+LAUNCH_STATUSES = {
+    1: ("go", "go-for-launch"),
+    2: ("tbd", "to-be-determined"),
+    3: ("success", "launch-successful", "successful"),
+    4: ("failure", "launch-failure", "failed"),
+    5: ("hold", "on-hold"),
+    6: ("in-flight", "launch-in-flight"),
+    7: ("partial-failure", "launch-was-a-partial-failure"),
+    8: ("tbc", "to-be-confirmed"),
+}
+_STATUS_WORDS = {word: sid for sid, words in LAUNCH_STATUSES.items() for word in words}
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MAX_ALARMS = 3
 MAX_ALARM_MINUTES = 10080  # a week
 MAX_VALUES = 50
@@ -66,6 +89,17 @@ PARAMETERS = (
     "month",
     "year",
     "video_url",
+    "include",
+    "rocket",
+    "exclude_rocket",
+    "status",
+    "exclude_status",
+    "orbit",
+    "exclude_orbit",
+    "mission_type",
+    "exclude_mission_type",
+    "pad",
+    "exclude_pad",
 )
 _CANONICAL = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 KNOWN = PARAMETERS + tuple(_CANONICAL) + IGNORED
@@ -99,26 +133,49 @@ class FeedQuery:
     days: frozenset[int] = frozenset()
     vague: str = "mark"
     alarms: tuple[int, ...] = ()
+    # Launch filters (new fields go last: `canonical` of older queries must not change).
+    launch_ids: frozenset[str] = frozenset()
+    rockets: frozenset[str] = frozenset()  # slugs
+    exclude_rockets: frozenset[str] = frozenset()
+    statuses: frozenset[int] = frozenset()  # LL2 launch status ids
+    exclude_statuses: frozenset[int] = frozenset()
+    orbits: frozenset[str] = frozenset()  # slugs of name or abbreviation
+    exclude_orbits: frozenset[str] = frozenset()
+    mission_types: frozenset[str] = frozenset()
+    exclude_mission_types: frozenset[str] = frozenset()
+    pads: frozenset[str] = frozenset()  # pad ids, or folded text of pad and location
+    exclude_pads: frozenset[str] = frozenset()
+    include: frozenset[str] = EVENTS_ONLY  # the kinds of item in the feed
 
     @classmethod
     def from_args(
-        cls, args: Mapping[str, Any] | Iterable[tuple[str, str]], catalog: Catalog
+        cls,
+        args: Mapping[str, Any] | Iterable[tuple[str, str]],
+        catalog: Catalog,
+        include: frozenset[str] = EVENTS_ONLY,
     ) -> FeedQuery:
-        """Parse request arguments (a MultiDict, a dict or pairs); QueryError when bad."""
+        """Parse request arguments (a MultiDict, a dict or pairs); QueryError when bad.
+        `include` is what the route shows when the query does not say."""
         values = _collect(args)
-        return _Parser(values, catalog).query()
+        return _Parser(values, catalog, include).query()
 
     @classmethod
-    def from_string(cls, query: str, catalog: Catalog) -> FeedQuery:
+    def from_string(
+        cls, query: str, catalog: Catalog, include: frozenset[str] = EVENTS_ONLY
+    ) -> FeedQuery:
         """Parse a raw query string such as ``"type=docking&vague=hide"``."""
-        return cls.from_args(parse_qsl(query.lstrip("?"), keep_blank_values=True), catalog)
+        pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True)
+        return cls.from_args(pairs, catalog, include)
 
     def canonical(self) -> str:
         """The query as a normalised string: equal queries, equal strings, in any process."""
         parts = []
         for field in fields(self):
             value = getattr(self, field.name)
-            if value in (None, (), frozenset()) or (field.name == "vague" and value == "mark"):
+            if value in (None, (), frozenset()) or (field.name, value) in (
+                ("vague", "mark"),
+                ("include", EVENTS_ONLY),
+            ):
                 continue
             if isinstance(value, frozenset | tuple):
                 text = ",".join(str(v) for v in sorted(value))
@@ -174,6 +231,19 @@ class FeedQuery:
             add("last_updated__gte", [_moment_text(self.updated_after)])
         if self.updated_before:
             add("last_updated__lte", [_moment_text(self.updated_before, end=True)])
+        add("id", sorted(self.launch_ids))
+        add("rocket", sorted(self.rockets))
+        add("exclude_rocket", sorted(self.exclude_rockets))
+        add("status", [LAUNCH_STATUSES[i][0] for i in sorted(self.statuses)])
+        add("exclude_status", [LAUNCH_STATUSES[i][0] for i in sorted(self.exclude_statuses)])
+        add("orbit", sorted(self.orbits))
+        add("exclude_orbit", sorted(self.exclude_orbits))
+        add("mission_type", sorted(self.mission_types))
+        add("exclude_mission_type", sorted(self.exclude_mission_types))
+        add("pad", sorted(self.pads))
+        add("exclude_pad", sorted(self.exclude_pads))
+        if self.include != EVENTS_ONLY:
+            add("include", [f"{kind}s" for kind in sorted(self.include, key=_KIND_ORDER.index)])
         return params
 
     def query_string(self, catalog: Catalog) -> str:
@@ -183,37 +253,109 @@ class FeedQuery:
     @property
     def uses_default_window(self) -> bool:
         """True unless the query says where to start (a lower bound, a year, an id)."""
-        return self.after is None and not (self.years or self.ids or self.slugs)
+        return self.after is None and not (self.years or self.ids or self.slugs or self.launch_ids)
 
     def window(self, now: datetime) -> tuple[datetime | None, datetime | None]:
         low = now - DEFAULT_LOOKBACK if self.uses_default_window else self.after
         return low, self.before
 
-    def matches(self, event: Event) -> bool:
-        """Every parameter must hold (AND); inside one, any value may (OR)."""
-        return all(test(self, event) for test in _TESTS)
+    def matches(self, item: Item) -> bool:
+        """Every parameter must hold (AND); inside one, any value may (OR).  A parameter
+        about something a kind of item does not have (an event's type, a launch's rocket)
+        leaves that kind out when given, and never excludes it when negated."""
+        return all(test(self, item) for test in _TESTS)
+
+
+_KIND_ORDER = (Event.kind, Launch.kind)
 
 
 def _any_id(wanted: frozenset[Any], items: Iterable[Any]) -> bool:
     return any(item.id in wanted for item in items)
 
 
-def _type_ids(event: Event) -> tuple[Any, ...]:
-    return (event.type,) if event.type else ()
+def _types(item: Item) -> tuple[Any, ...]:
+    return (item.type,) if isinstance(item, Event) and item.type else ()
 
 
-_TESTS: tuple[Callable[[FeedQuery, Event], bool], ...] = (
+def _of_event(item: Item, pick: Callable[[Event], Iterable[Any]]) -> Iterable[Any]:
+    return pick(item) if isinstance(item, Event) else ()
+
+
+def _rocket_words(item: Item) -> set[str]:
+    """Every spelling a launch's rocket answers to: id, name, family, full name."""
+    if not isinstance(item, Launch):
+        return set()
+    words = {slugify(n) for n in (item.rocket, item.rocket_family, item.rocket_full_name) if n}
+    if item.rocket_id is not None:
+        words.add(str(item.rocket_id))
+    return words
+
+
+def rocket_matches(wanted: str, words: Iterable[str]) -> bool:
+    """`falcon-9` names "Falcon 9" and, as a prefix, "Falcon 9 Block 5"."""
+    return any(w == wanted or w.startswith(wanted + "-") for w in words)
+
+
+def _any_rocket(wanted: frozenset[str], item: Item) -> bool:
+    words = _rocket_words(item)
+    return any(rocket_matches(v, words) for v in wanted)
+
+
+def _status_id(item: Item) -> int | None:
+    if not isinstance(item, Launch) or item.status is None:
+        return None
+    if item.status.id in LAUNCH_STATUSES:
+        return item.status.id
+    return _STATUS_WORDS.get(slugify(item.status.abbrev or item.status.name))
+
+
+def _orbit_words(item: Item) -> set[str]:
+    if not isinstance(item, Launch):
+        return set()
+    return {slugify(n) for n in (item.orbit, item.orbit_abbrev) if n}
+
+
+def _mission_type(item: Item) -> set[str]:
+    if not isinstance(item, Launch) or not item.mission_type:
+        return set()
+    return {slugify(item.mission_type)}
+
+
+def _any_pad(wanted: frozenset[str], item: Item) -> bool:
+    if not isinstance(item, Launch) or item.pad is None:
+        return False
+    text = fold(item.location or "")
+    pad_id = str(item.pad.id) if item.pad.id is not None else None
+    return any(w == pad_id if w.isdigit() else w in text for w in wanted)
+
+
+def _own_id(q: FeedQuery, item: Item) -> bool:
+    if isinstance(item, Event):
+        return item.id in q.ids
+    return item.id in q.launch_ids
+
+
+def _linked_launch(q: FeedQuery, item: Item) -> bool:
+    if isinstance(item, Event):
+        return _any_id(q.launches, item.launches)
+    return item.id in q.launches
+
+
+_TESTS: tuple[Callable[[FeedQuery, Item], bool], ...] = (
+    lambda q, e: e.kind in q.include,
     lambda q, e: not (q.vague == "hide" and e.precision.is_vague),
-    lambda q, e: not q.types or _any_id(q.types, _type_ids(e)),
+    lambda q, e: not q.types or _any_id(q.types, _types(e)),
     lambda q, e: not q.agencies or _any_id(q.agencies, e.agencies),
     lambda q, e: not q.programs or _any_id(q.programs, e.programs),
-    lambda q, e: not _any_id(q.exclude_types, _type_ids(e)),
+    lambda q, e: not _any_id(q.exclude_types, _types(e)),
     lambda q, e: not _any_id(q.exclude_agencies, e.agencies),
     lambda q, e: not _any_id(q.exclude_programs, e.programs),
-    lambda q, e: not q.spacestations or _any_id(q.spacestations, e.spacestations),
-    lambda q, e: not q.expeditions or _any_id(q.expeditions, e.expeditions),
-    lambda q, e: not q.launches or _any_id(q.launches, e.launches),
-    lambda q, e: not q.ids or e.id in q.ids,
+    lambda q, e: (
+        not q.spacestations or _any_id(q.spacestations, _of_event(e, lambda x: x.spacestations))
+    ),
+    lambda q, e: not q.expeditions or _any_id(q.expeditions, _of_event(e, lambda x: x.expeditions)),
+    lambda q, e: not q.launches or _linked_launch(q, e),
+    lambda q, e: not (q.ids or q.launch_ids) or _own_id(q, e),
     lambda q, e: not q.slugs or e.slug in q.slugs,
     lambda q, e: not q.locations or any(s in fold(e.location or "") for s in q.locations),
     lambda q, e: not q.searches or any(s in fold(e.name) for s in q.searches),
@@ -226,6 +368,16 @@ _TESTS: tuple[Callable[[FeedQuery, Event], bool], ...] = (
     lambda q, e: not q.years or e.start.year in q.years,
     lambda q, e: not q.months or e.start.month in q.months,
     lambda q, e: not q.days or e.start.day in q.days,
+    lambda q, e: not q.rockets or _any_rocket(q.rockets, e),
+    lambda q, e: not _any_rocket(q.exclude_rockets, e),
+    lambda q, e: not q.statuses or _status_id(e) in q.statuses,
+    lambda q, e: not (q.exclude_statuses and _status_id(e) in q.exclude_statuses),
+    lambda q, e: not q.orbits or bool(_orbit_words(e) & q.orbits),
+    lambda q, e: not _orbit_words(e) & q.exclude_orbits,
+    lambda q, e: not q.mission_types or bool(_mission_type(e) & q.mission_types),
+    lambda q, e: not _mission_type(e) & q.exclude_mission_types,
+    lambda q, e: not q.pads or _any_pad(q.pads, e),
+    lambda q, e: not _any_pad(q.exclude_pads, e),
 )
 
 
@@ -247,14 +399,14 @@ def select(snapshot: Snapshot, query: FeedQuery, now: datetime, limit: int) -> S
     chosen = [
         entry
         for entry in snapshot.ordered_entries
-        if (low is None or entry.event.start >= low)
-        and (high is None or entry.event.start <= high)
-        and query.matches(entry.event)
+        if (low is None or entry.item.start >= low)
+        and (high is None or entry.item.start <= high)
+        and query.matches(entry.item)
     ]
     total = len(chosen)
     if total > limit:
-        nearest = sorted(chosen, key=lambda e: (abs(e.event.start - now), e.event.id))[:limit]
-        chosen = sorted(nearest, key=lambda e: (e.event.start, e.event.id))
+        nearest = sorted(chosen, key=lambda e: (abs(e.item.start - now), e.item.key))[:limit]
+        chosen = sorted(nearest, key=lambda e: (e.item.start, e.item.key))
     return Selection(tuple(chosen), total)
 
 
@@ -305,9 +457,12 @@ def _collect(args: Mapping[str, Any] | Iterable[tuple[str, str]]) -> dict[str, l
 class _Parser:
     """Turns collected values into a FeedQuery, one parameter at a time."""
 
-    def __init__(self, values: dict[str, list[str]], catalog: Catalog) -> None:
+    def __init__(
+        self, values: dict[str, list[str]], catalog: Catalog, include: frozenset[str]
+    ) -> None:
         self.values = values
         self.catalog = catalog
+        self.default_include = include
 
     def query(self) -> FeedQuery:
         c = self.catalog
@@ -323,7 +478,7 @@ class _Parser:
             spacestations=self.numbers("spacestation__ids"),
             expeditions=self.numbers("expedition__ids"),
             launches=frozenset(v.lower() for v in self.values.get("launch__ids", [])),
-            ids=self.numbers("id"),
+            ids=self.event_ids(),
             slugs=frozenset(v.lower() for v in self.values.get("slug", [])),
             locations=self.texts("location"),
             searches=self.texts("search"),
@@ -338,7 +493,81 @@ class _Parser:
             days=self.numbers("day", 1, 31),
             vague=self.choice("vague", VAGUE_MODES, "mark"),
             alarms=self.alarms(),
+            launch_ids=self.launch_ids(),
+            rockets=self.words("rocket", c.rockets, prefix=True),
+            exclude_rockets=self.words("exclude_rocket", c.rockets, prefix=True),
+            statuses=self.statuses("status"),
+            exclude_statuses=self.statuses("exclude_status"),
+            orbits=self.words("orbit", c.orbits),
+            exclude_orbits=self.words("exclude_orbit", c.orbits),
+            mission_types=self.words("mission_type", c.mission_types),
+            exclude_mission_types=self.words("exclude_mission_type", c.mission_types),
+            pads=self.pads("pad"),
+            exclude_pads=self.pads("exclude_pad"),
+            include=self.include(),
         )
+
+    def include(self) -> frozenset[str]:
+        given = self.values.get("include", [])
+        kinds = set()
+        for value in given:
+            word = value.lower()
+            if word == "all":
+                kinds |= EVERYTHING
+            elif word in INCLUDE_WORDS:
+                kinds.add(INCLUDE_WORDS[word])
+            else:
+                raise QueryError(
+                    f"include takes events, launches or both (events,launches), "
+                    f"got '{shown(value)}'"
+                )
+        return frozenset(kinds) or self.default_include
+
+    def event_ids(self) -> frozenset[int]:
+        numbers = [v for v in self.values.get("id", []) if not _UUID.match(v.lower())]
+        for value in numbers:
+            if not _is_number(value):
+                raise QueryError(
+                    f"id takes event ids (whole numbers) or launch ids (UUIDs), "
+                    f"got '{shown(value)}'"
+                )
+        return frozenset(int(v) for v in numbers)
+
+    def launch_ids(self) -> frozenset[str]:
+        return frozenset(v.lower() for v in self.values.get("id", []) if _UUID.match(v.lower()))
+
+    def words(self, name: str, known: Words, *, prefix: bool = False) -> frozenset[str]:
+        """Slugs of names the snapshot's launches use; QueryError with suggestions when a
+        value names nothing (with `prefix`, ``falcon-9`` also names ``falcon-9-block-5``)."""
+        result = set()
+        for value in self.values.get(name, []):
+            word = slugify(value)
+            if not word or not (
+                rocket_matches(word, known.words) if prefix else word in known.words
+            ):
+                close = difflib.get_close_matches(word, sorted(known.words), n=3, cutoff=0.6)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise QueryError(f"unknown {known.label} '{shown(value)}'{hint}", tuple(close))
+            result.add(word)
+        return frozenset(result)
+
+    def statuses(self, name: str) -> frozenset[int]:
+        result = set()
+        for value in self.values.get(name, []):
+            word = slugify(value)
+            if _is_number(value) and int(value) in LAUNCH_STATUSES:
+                result.add(int(value))
+            elif word in _STATUS_WORDS:
+                result.add(_STATUS_WORDS[word])
+            else:
+                choices = ", ".join(words[0] for words in LAUNCH_STATUSES.values())
+                raise QueryError(f"{name} must be one of {choices}, got '{shown(value)}'")
+        return frozenset(result)
+
+    def pads(self, name: str) -> frozenset[str]:
+        """Pad ids as digits, anything else as text to find in "<pad>, <location>"."""
+        values = self.values.get(name, [])
+        return frozenset(v if _is_number(v) else fold(v) for v in values if v.strip()) - {""}
 
     def names(self, name: str, kind: Kind) -> frozenset[int]:
         return frozenset(kind.resolve(v) for v in self.values.get(name, []))

@@ -1,4 +1,4 @@
-"""Events → iCalendar bytes (RFC 5545 + RFC 7986).  Pure and deterministic: the same
+"""Events and launches → iCalendar bytes (RFC 5545 + RFC 7986).  Pure and deterministic: the same
 snapshot and selection always give the same bytes, so ETags hold between polls."""
 
 from __future__ import annotations
@@ -109,8 +109,21 @@ def fold(line: str, limit: int = 75) -> str:
 
 
 def vevent(entry: Entry, alarms: Sequence[int] = ()) -> VEvent:
-    """One VEVENT; its UID depends on the LL2 id alone."""
-    event = entry.event
+    """One VEVENT for an event or a launch; its UID depends on the LL2 id alone."""
+    item = entry.item
+    if isinstance(item, Launch):
+        return launch_vevent(
+            item,
+            sequence=entry.sequence,
+            first_seen=entry.first_seen,
+            removed_at=entry.removed_at,
+            alarms=alarms,
+        )
+    return event_vevent(item, entry, alarms)
+
+
+def event_vevent(event: Event, entry: Entry, alarms: Sequence[int] = ()) -> VEvent:
+    """One LL2 event as a VEVENT."""
     stamp = event.last_updated or entry.first_seen
     start, end = event_span(event)
     component = VEvent.new(
@@ -190,7 +203,7 @@ def period_label(when: datetime, precision: Precision) -> str:
 def status(entry: Entry) -> str:
     if entry.removed_at is not None:
         return "CANCELLED"
-    return "TENTATIVE" if entry.event.precision.is_vague else "CONFIRMED"
+    return "TENTATIVE" if entry.item.precision.is_vague else "CONFIRMED"
 
 
 def best_video_url(item: Event | Launch) -> str | None:

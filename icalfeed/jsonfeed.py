@@ -1,5 +1,5 @@
-"""Events → JSON for widgets and scripts: the same selection as the feed, stable field names,
-ISO 8601 dates in UTC.  Deterministic bytes, like the calendar."""
+"""Events and launches → JSON for widgets and scripts: the same selection as the feed,
+stable field names, ISO 8601 dates in UTC.  Deterministic bytes, like the calendar."""
 
 from __future__ import annotations
 
@@ -8,27 +8,50 @@ from datetime import date, datetime
 from typing import Any
 
 from .filters import Selection
-from .ics import ATTRIBUTION, best_video_url, event_span, status, summary, vague_period
+from .ics import (
+    ATTRIBUTION,
+    best_video_url,
+    event_span,
+    launch_span,
+    launch_status,
+    launch_summary,
+    period_label,
+    status,
+    summary,
+    vague_period,
+)
+from .models import Event, Launch, Precision
 from .snapshot import Entry
 from .titles import CalendarMeta
 
 
-def render_json(selection: Selection, meta: CalendarMeta) -> bytes:
-    document = {
+def render_json(
+    selection: Selection, meta: CalendarMeta, kinds: frozenset[str] = frozenset({Event.kind})
+) -> bytes:
+    """The document: `events` (and `launches` when the query includes them), each in start
+    order; `count` and `total` count both."""
+    document: dict[str, Any] = {
         "calendar": {"name": meta.name, "description": meta.description},
         "count": len(selection.entries),
         "total": selection.total,
         "attribution": ATTRIBUTION,
-        "events": [event_json(entry) for entry in selection.entries],
     }
+    if Event.kind in kinds:
+        document["events"] = [event_json(e) for e in selection.entries if isinstance(e.item, Event)]
+    if Launch.kind in kinds:
+        document["launches"] = [
+            launch_json(e) for e in selection.entries if isinstance(e.item, Launch)
+        ]
     return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1).encode()
 
 
 def event_json(entry: Entry) -> dict[str, Any]:
-    event = entry.event
+    event = entry.item
+    assert isinstance(event, Event)
     start, end = event_span(event)
     precision = event.precision
     return {
+        "kind": "event",
         "id": event.id,
         "uid": f"ll2-event-{event.id}@icalfeed",
         "name": event.name,
@@ -37,12 +60,7 @@ def event_json(entry: Entry) -> dict[str, Any]:
         "start": _iso(start),
         "end": _iso(end),
         "all_day": not precision.is_timed,
-        "precision": {
-            "id": precision.value if precision.value >= 0 else None,
-            "name": precision.name.lower(),
-            "words": precision.label,
-            "vague": precision.is_vague,
-        },
+        "precision": _precision(precision),
         "net": f"NET {vague_period(event)}" if precision.is_vague else None,
         "status": status(entry).lower(),
         "sequence": entry.sequence,
@@ -65,6 +83,97 @@ def event_json(entry: Entry) -> dict[str, Any]:
         "links": [{"url": link.url, "title": link.title} for link in event.info_links],
         "image": event.image_url,
         "ll2_url": f"https://ll.thespacedevs.com/2.3.0/events/{event.id}/",
+    }
+
+
+def launch_json(entry: Entry) -> dict[str, Any]:
+    launch = entry.item
+    assert isinstance(launch, Launch)
+    start, end = launch_span(launch)
+    precision = launch.precision
+    pad = launch.pad
+    return {
+        "kind": "launch",
+        "id": launch.id,
+        "uid": f"ll2-launch-{launch.id}@icalfeed",
+        "name": launch.name,
+        "title": launch_summary(launch),
+        "slug": launch.slug,
+        "start": _iso(start),
+        "end": _iso(end),
+        "net_utc": _iso(launch.net),
+        "window_start": _iso(launch.window_start),
+        "window_end": _iso(launch.window_end),
+        "all_day": not precision.is_timed,
+        "precision": _precision(precision),
+        "net": f"NET {period_label(launch.net, precision)}" if precision.is_vague else None,
+        "status": launch_status(launch, entry.removed_at).lower(),
+        "launch_status": {
+            "id": launch.status.id,
+            "name": launch.status.name,
+            "abbrev": launch.status.abbrev,
+        }
+        if launch.status
+        else None,
+        "hold_reason": launch.hold_reason,
+        "fail_reason": launch.fail_reason,
+        "probability": launch.probability,
+        "sequence": entry.sequence,
+        "removed_at": _iso(entry.removed_at),
+        "last_updated": _iso(launch.last_updated),
+        "provider": {
+            "id": launch.provider.id,
+            "name": launch.provider.name,
+            "abbrev": launch.provider.abbrev,
+        }
+        if launch.provider
+        else (
+            {"id": None, "name": launch.provider_name, "abbrev": None}
+            if launch.provider_name
+            else None
+        ),
+        "rocket": {
+            "id": launch.rocket_id,
+            "name": launch.rocket,
+            "family": launch.rocket_family,
+            "full_name": launch.rocket_full_name,
+        }
+        if launch.rocket
+        else None,
+        "mission": launch.mission,
+        "mission_type": launch.mission_type,
+        "mission_description": launch.mission_description,
+        "orbit": launch.orbit,
+        "pad": {
+            "id": pad.id,
+            "name": pad.name,
+            "location": pad.location,
+            "latitude": pad.latitude,
+            "longitude": pad.longitude,
+            "map_url": pad.map_url,
+        }
+        if pad
+        else None,
+        "location": launch.location,
+        "programs": [{"id": p.id, "name": p.name, "slug": p.slug} for p in launch.programs],
+        "webcast": best_video_url(launch),
+        "webcast_live": launch.webcast_live,
+        "videos": [
+            {"url": v.url, "title": v.title, "publisher": v.publisher, "live": v.live}
+            for v in launch.videos
+        ],
+        "links": [{"url": link.url, "title": link.title} for link in launch.info_links],
+        "image": launch.image_url,
+        "ll2_url": f"https://ll.thespacedevs.com/2.3.0/launches/{launch.id}/",
+    }
+
+
+def _precision(precision: Precision) -> dict[str, Any]:
+    return {
+        "id": precision.value if precision.value >= 0 else None,
+        "name": precision.name.lower(),
+        "words": precision.label,
+        "vague": precision.is_vague,
     }
 
 

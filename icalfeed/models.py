@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 # An event longer than this is not a real event but a data-entry slip; we drop the duration.
 MAX_DURATION = timedelta(days=60)
@@ -150,6 +150,7 @@ class Link:
 class Event:
     """One LL2 event, as the rest of icalfeed sees it."""
 
+    kind: ClassVar[str] = "event"
     id: int
     name: str
     slug: str
@@ -204,7 +205,12 @@ class Event:
         )
 
     @property
-    def timing(self) -> tuple[str, str, str]:
+    def key(self) -> str:
+        """Unique among events and launches alike: the snapshot is keyed by it."""
+        return item_key(self.kind, self.id)
+
+    @property
+    def timing(self) -> tuple[str, ...]:
         """What makes a calendar client move the event: start, precision, duration."""
         return (
             self.start.isoformat(),
@@ -213,32 +219,63 @@ class Event:
         )
 
 
+def item_key(kind: str, item_id: object) -> str:
+    """``event:1327`` or ``launch:<uuid>``."""
+    return f"{kind}:{item_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedPage:
-    """The events of one LL2 response that parsed, with the raw objects we keep."""
+    """The items (events or launches) of one LL2 response that parsed, with the slimmed
+    raw objects we keep."""
 
-    events: tuple[tuple[Event, Mapping[str, Any]], ...]
+    items: tuple[tuple[Item, Mapping[str, Any]], ...]
     skipped: int
-    # Ids of objects that were there but could not be used: LL2 still lists them, so
+    # Keys of objects that were there but could not be used: LL2 still lists them, so
     # they must not count as removed.
-    unparsed_ids: frozenset[int] = frozenset()
+    unparsed_keys: frozenset[str] = frozenset()
 
 
 def parse_events(items: Iterable[Any]) -> ParsedPage:
     """Parse a list of LL2 event objects; a malformed one is skipped and counted."""
-    parsed: list[tuple[Event, Mapping[str, Any]]] = []
-    unparsed: set[int] = set()
+    return _parse_page(items, Event, slim_record, lambda raw: _int(raw.get("id")))
+
+
+def parse_launches(items: Iterable[Any]) -> ParsedPage:
+    """Parse a list of LL2 launch objects; a malformed one is skipped and counted."""
+    return _parse_page(items, Launch, slim_launch_record, _launch_id)
+
+
+def parse_record(kind: str, record: Mapping[str, Any]) -> Item:
+    """Rebuild an item from the record a snapshot kept for it."""
+    return Launch.from_ll2(record) if kind == Launch.kind else Event.from_ll2(record)
+
+
+def _parse_page(
+    items: Iterable[Any],
+    build: type[Event] | type[Launch],
+    slim: Callable[[Mapping[str, Any]], dict[str, Any]],
+    raw_id: Callable[[Mapping[str, Any]], object],
+) -> ParsedPage:
+    parsed: list[tuple[Item, Mapping[str, Any]]] = []
+    unparsed: set[str] = set()
     skipped = 0
     for item in items:
         try:
             clean = scrub(item)
-            parsed.append((Event.from_ll2(clean), slim_record(clean)))
+            built = build.from_ll2(clean)
+            parsed.append((built, slim(clean)))
         except (ValueError, TypeError, AttributeError, KeyError, ArithmeticError):
             skipped += 1
-            item_id = _int(item.get("id")) if isinstance(item, Mapping) else None
-            if item_id is not None:
-                unparsed.add(item_id)
+            item_id = raw_id(item) if isinstance(item, Mapping) else None
+            if item_id is not None and item_id != "":
+                unparsed.add(item_key(build.kind, item_id))
     return ParsedPage(tuple(parsed), skipped, frozenset(unparsed))
+
+
+def _launch_id(raw: Mapping[str, Any]) -> str | None:
+    value = raw.get("id")
+    return _line(value).lower() or None if isinstance(value, str) else None
 
 
 def scrub(raw: Any) -> Any:
@@ -492,6 +529,7 @@ class Pad:
 class Launch:
     """One LL2 launch (2.2.0/2.3.0 list or detailed mode, and the 2.0/2.1 shape)."""
 
+    kind: ClassVar[str] = "launch"
     id: str  # a UUID
     name: str  # "Falcon 9 Block 5 | Starlink Group 17-39"
     slug: str
@@ -506,12 +544,15 @@ class Launch:
     probability: int | None  # percent
     provider: Agency | None  # detailed mode only
     provider_name: str | None  # every mode
+    rocket_id: int | None  # LL2 launcher configuration id
     rocket: str | None  # configuration name, "Falcon 9"
     rocket_family: str | None
+    rocket_full_name: str | None  # "Falcon 9 Block 5"
     mission: str | None
     mission_type: str | None
     mission_description: str
     orbit: str | None
+    orbit_abbrev: str | None  # "LEO"
     pad: Pad | None
     webcast_live: bool
     image_url: str | None
@@ -551,12 +592,15 @@ class Launch:
             probability=_percent(raw.get("probability")),
             provider=agency,
             provider_name=agency.name if agency else _line(raw.get("lsp_name")) or None,
+            rocket_id=_int(config.get("id")),
             rocket=_line(config.get("name")) or None,
-            rocket_family=_line(config.get("family")) or None,
+            rocket_family=_family(config),
+            rocket_full_name=_line(config.get("full_name")) or None,
             mission=_line(details.get("name")) or _line(mission) or None,  # list mode: a string
             mission_type=_line(details.get("type")) or _line(raw.get("mission_type")) or None,
             mission_description=_text(details.get("description")),
             orbit=_orbit(details.get("orbit")) or _line(raw.get("orbit")) or None,
+            orbit_abbrev=_line(_mapping(details.get("orbit")).get("abbrev")) or None,
             pad=_pad(raw.get("pad"), raw.get("location")),
             webcast_live=raw.get("webcast_live") is True,
             image_url=_image_url(raw),
@@ -565,16 +609,123 @@ class Launch:
             programs=tuple(_each(raw.get("program"), _program)),
         )
 
+    @property
+    def key(self) -> str:
+        return item_key(self.kind, self.id)
 
-def parse_launches(items: Iterable[Any]) -> tuple[tuple[Launch, ...], int]:
-    """Parse LL2 launch objects; a malformed one is skipped and counted."""
-    parsed, skipped = [], 0
-    for item in items:
-        try:
-            parsed.append(Launch.from_ll2(scrub(item)))
-        except (ValueError, TypeError, AttributeError, KeyError, ArithmeticError):
-            skipped += 1
-    return tuple(parsed), skipped
+    @property
+    def start(self) -> datetime:
+        """The date feeds sort and filter by: the NET."""
+        return self.net
+
+    @property
+    def timing(self) -> tuple[str, ...]:
+        """What makes a calendar client move the launch: NET, precision and window."""
+        return (
+            self.net.isoformat(),
+            self.precision.name,
+            self.window_start.isoformat() if self.window_start else "",
+            self.window_end.isoformat() if self.window_end else "",
+        )
+
+    @property
+    def agencies(self) -> tuple[Agency, ...]:
+        """The launch service provider, as the agency filters see it."""
+        return (self.provider,) if self.provider else ()
+
+    @property
+    def location(self) -> str | None:
+        """ "<pad>, <location>", as a calendar's LOCATION shows it."""
+        if self.pad is None:
+            return None
+        return f"{self.pad.name}, {self.pad.location}" if self.pad.location else self.pad.name
+
+
+Item = Event | Launch
+PLURAL = {Event.kind: "events", Launch.kind: "launches"}
+
+
+# What a launch record keeps: nested specs name the keys kept inside an object (or inside
+# each object of a list); None keeps a value whole.  A detailed launch is ~25 KB, this ~2 KB.
+_NAMED = {"id": None, "name": None, "abbrev": None, "slug": None}
+_LAUNCH_FIELDS: dict[str, Any] = {
+    **{
+        name: None
+        for name in [
+            "id",
+            "name",
+            "slug",
+            "net",
+            "window_start",
+            "window_end",
+            "last_updated",
+            "holdreason",
+            "failreason",
+            "probability",
+            "lsp_name",
+            "mission_type",
+            "orbit",
+            "location",
+            "webcast_live",
+            "feature_image",
+        ]
+    },
+    "net_precision": {"id": None, "name": None},
+    "status": _NAMED,
+    "launch_service_provider": _NAMED,
+    "rocket": {"configuration": {**_NAMED, "family": None, "families": _NAMED, "full_name": None}},
+    "mission": {"name": None, "type": None, "description": None, "orbit": _NAMED},
+    "pad": {
+        **_NAMED,
+        "latitude": None,
+        "longitude": None,
+        "map_url": None,
+        "location": _NAMED,
+    },
+    "image": {"image_url": None},
+    "program": _NAMED,
+    **{
+        name: {
+            "priority": None,
+            "publisher": None,
+            "title": None,
+            "url": None,
+            "type": None,
+            "live": None,
+        }
+        for name in ("vid_urls", "vidURLs")
+    },
+    **{name: {"priority": None, "title": None, "url": None} for name in ("info_urls", "infoURLs")},
+}
+
+
+def slim_launch_record(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of an LL2 launch with only what `Launch.from_ll2` reads."""
+    kept = _keep(raw, _LAUNCH_FIELDS)
+    assert isinstance(kept, dict)
+    return kept
+
+
+def _keep(raw: Any, spec: Mapping[str, Any]) -> Any:
+    if isinstance(raw, list):
+        return [_keep(item, spec) for item in raw]
+    if not isinstance(raw, Mapping):
+        return raw  # a string where list mode has one: kept as it is
+    kept = {}
+    for name, inner in spec.items():
+        if name in raw:
+            kept[name] = raw[name] if inner is None else _keep(raw[name], inner)
+    return kept
+
+
+def _family(config: Mapping[str, Any]) -> str | None:
+    """2.2.0 names one ``family``; 2.3.0 lists ``families``."""
+    families = config.get("families")
+    if isinstance(families, list):
+        for family in families:
+            if isinstance(family, Mapping) and _line(family.get("name")):
+                return _line(family.get("name"))
+    return _line(config.get("family")) or None
 
 
 def _launch_status(raw: Mapping[str, Any]) -> LaunchStatus | None:

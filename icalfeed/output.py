@@ -44,7 +44,7 @@ def render_feed(
     selection = select(snapshot, query, day, limit)
     meta = calendar_meta(query, snapshot.catalog, selection)
     if fmt == "json":
-        body = render_json(selection, meta)
+        body = render_json(selection, meta, query.include)
     else:
         body = ics.render(selection.entries, meta, query.alarms, pieces)
     return Rendered(body, last_modified(selection.entries, day), meta.filename)
@@ -58,7 +58,7 @@ def last_modified(entries: Sequence[Entry], day: datetime) -> datetime:
     """
     stamps = [day]
     for entry in entries:
-        stamps.append(entry.event.last_updated or entry.first_seen)
+        stamps.append(entry.item.last_updated or entry.first_seen)
         if entry.removed_at:
             stamps.append(entry.removed_at)
     return max(stamps)

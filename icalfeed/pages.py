@@ -4,7 +4,7 @@ embeddable widget.  Views stay thin; what they show is computed by small pure he
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, render_template, request
@@ -12,8 +12,9 @@ from werkzeug.datastructures import MultiDict
 
 from .catalog import Catalog, Kind
 from .errors import QueryError
-from .filters import FeedQuery, feed_day, select
-from .ics import best_video_url, summary
+from .filters import EVENTS_ONLY, LAUNCHES_ONLY, FeedQuery, feed_day, select
+from .ics import best_video_url, launch_summary, summary
+from .models import Event, Launch
 from .runtime import current_runtime
 from .snapshot import Entry, Snapshot
 from .store import utcnow
@@ -52,7 +53,7 @@ class Group:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """An event as a page shows it: honest about how well its date is known."""
+    """An event or launch as a page shows it: honest about how well its date is known."""
 
     uid: str
     title: str
@@ -78,7 +79,7 @@ def builder() -> tuple[str, int]:
     today = feed_day(utcnow())
     base = public_base()
     query_string = query.query_string(catalog)
-    feed_url = _url(base, "/events.ics", query_string)
+    feed_url = feed_url_for(base, query, catalog, "ics")
     widget_url = _url(base, "/widget", query_string)
     meta = calendar_meta(query, catalog)
     upcoming = upcoming_entries(snapshot, query, today, PREVIEW_SIZE)
@@ -96,7 +97,9 @@ def builder() -> tuple[str, int]:
         preview=[row_for(e) for e in upcoming],
         base=base,
         source=snapshot.source,
-        events=len(snapshot.entries),
+        events=snapshot.count(Event.kind),
+        launches=snapshot.count(Launch.kind),
+        include=query.include,
     )
     return html, 400 if error else 200
 
@@ -141,8 +144,8 @@ def widget() -> Response:
         theme=theme,
         view=view,
         error=error,
-        json_url=_url(public_base(), "/events.json", query_string),
-        feed_url=_url(public_base(), "/events.ics", query_string),
+        json_url=feed_url_for(public_base(), query, snapshot.catalog, "json"),
+        feed_url=feed_url_for(public_base(), query, snapshot.catalog, "ics"),
         name=calendar_meta(query, snapshot.catalog).name,
     )
     response = Response(html, status=400 if error else 200, mimetype="text/html")
@@ -180,9 +183,17 @@ def public_base() -> str:
 def upcoming_entries(
     snapshot: Snapshot, query: FeedQuery, today: datetime, size: int
 ) -> list[Entry]:
-    """The next events of the selection, from the start of today."""
+    """The next events (and launches) of the selection, from the start of today."""
     selection = select(snapshot, query, today, 100_000)
-    return [e for e in selection.entries if e.event.start >= today][:size]
+    return [e for e in selection.entries if e.item.start >= today][:size]
+
+
+def feed_url_for(base: str, query: FeedQuery, catalog: Catalog, fmt: str) -> str:
+    """The feed URL of a selection: `/events`, `/launches` or `/feed` (both) by what it
+    includes, so the path says it and the query string need not."""
+    stem = {EVENTS_ONLY: "/events", LAUNCHES_ONLY: "/launches"}.get(query.include, "/feed")
+    rest = replace(query, include=EVENTS_ONLY).query_string(catalog)
+    return _url(base, f"{stem}.{fmt}", rest)
 
 
 def builder_groups(snapshot: Snapshot, query: FeedQuery, today: datetime) -> list[Group]:
@@ -212,38 +223,49 @@ def choices(
 def upcoming_counts(snapshot: Snapshot, param: str, today: datetime) -> Counter[int]:
     counts: Counter[int] = Counter()
     for entry in snapshot.ordered_entries:
-        event = entry.event
-        if event.start < today or entry.removed_at is not None:
+        item = entry.item
+        if item.start < today or entry.removed_at is not None:
             continue
         if param == "type":
-            items = (event.type,) if event.type else ()
+            named = (item.type,) if isinstance(item, Event) and item.type else ()
         else:
-            items = event.agencies if param == "agency" else event.programs
-        counts.update(item.id for item in items)
+            named = item.agencies if param == "agency" else item.programs
+        counts.update(n.id for n in named)
     return counts
 
 
 def row_for(entry: Entry) -> Row:
-    event = entry.event
-    precision = event.precision
-    start = event.start.astimezone(UTC)
+    item = entry.item
+    precision = item.precision
+    start = item.start.astimezone(UTC)
+    if isinstance(item, Launch):
+        title = launch_summary(item)
+        uid = f"ll2-launch-{item.id}"
+        provider = item.provider_name
+        type_name = f"Launch · {provider}" if provider else "Launch"
+    else:
+        title = summary(item)
+        uid = f"ll2-event-{item.id}"
+        type_name = item.type.name if item.type else None
     if precision.is_timed:
         utc_text = f"{start:%a %-d %b %Y, %H:%M} UTC"
     elif precision.is_day:
         utc_text = f"{start:%a %-d %b %Y}"
     else:
-        utc_text = summary(event).split(":", 1)[0]
+        utc_text = title.split(":", 1)[0]
+    if precision.is_vague:
+        title = title.split(": ", 1)[-1]
     return Row(
-        uid=f"ll2-event-{event.id}",
-        title=event.name,
+        uid=uid,
+        title=title,
         start_iso=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         utc_text=utc_text,
         all_day=not precision.is_timed,
         vague=precision.is_vague,
         cancelled=entry.removed_at is not None,
-        type_name=event.type.name if event.type else None,
-        location=event.location,
-        webcast=best_video_url(event),
+        type_name=type_name,
+        location=item.location,
+        webcast=best_video_url(item),
     )
 
 

@@ -1,9 +1,12 @@
 """The immutable snapshot of what icalfeed knows, and the pure operations that derive new ones.
 
-A `Snapshot` is never changed in place: merging a page of upstream events, marking events
-that left the upcoming window, or pruning old removals each return a new snapshot, so readers
-on other threads always see a complete, consistent one.  Its `version` is a digest of the
-content that feeds depend on, so it changes exactly when a feed could change.
+It holds items of two kinds, LL2 events and LL2 launches, in one mapping keyed by
+`Item.key` (``event:1327``, ``launch:<uuid>``), and for each kind a `SyncState`: one code
+path stores, syncs and serves both.  A `Snapshot` is never changed in place: merging a page of
+upstream items, marking items that left the upcoming window, or pruning old removals each
+return a new snapshot, so readers on other threads always see a complete, consistent one.
+Its `version` is a digest of the content that feeds depend on, so it changes exactly when a
+feed could change.
 """
 
 from __future__ import annotations
@@ -19,20 +22,23 @@ from typing import Any
 
 from .catalog import Catalog
 from .errors import SnapshotError
-from .models import Event, parse_datetime
+from .models import Event, Item, Launch, parse_datetime, parse_record
 
-FORMAT = "icalfeed-snapshot/1"
-# Removed events stay in feeds (as cancelled) this long, so calendars learn of the removal.
+FORMAT = "icalfeed-snapshot/2"
+# Version 1 held events only; it is read as a version 2 without launches.
+OLD_FORMATS = ("icalfeed-snapshot/1",)
+KINDS = (Event.kind, Launch.kind)
+# Removed items stay in feeds (as cancelled) this long, so calendars learn of the removal.
 REMOVAL_GRACE = timedelta(days=7)
-# An event this close to now may drop out of LL2's upcoming list by itself; not a removal.
+# An item this close to now may drop out of LL2's upcoming list by itself; not a removal.
 REMOVAL_MARGIN = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One event with what icalfeed remembers about it across syncs."""
+    """One item (event or launch) with what icalfeed remembers about it across syncs."""
 
-    event: Event
+    item: Item
     record: Mapping[str, Any]  # the slimmed LL2 object, kept only to persist it
     sequence: int
     first_seen: datetime
@@ -43,7 +49,7 @@ class Entry:
     @classmethod
     def create(
         cls,
-        event: Event,
+        item: Item,
         record: Mapping[str, Any],
         *,
         sequence: int,
@@ -51,20 +57,20 @@ class Entry:
         last_seen: datetime,
         removed_at: datetime | None,
     ) -> Entry:
-        # first_seen is content only for events without last_updated (it is their DTSTAMP).
+        # first_seen is content only for items without last_updated (it is their DTSTAMP).
         payload = json.dumps(
             [
                 record,
                 sequence,
                 removed_at.isoformat() if removed_at else None,
-                None if event.last_updated else first_seen.isoformat(),
+                None if item.last_updated else first_seen.isoformat(),
             ],
             sort_keys=True,
             separators=(",", ":"),
             ensure_ascii=False,
         )
         digest = hashlib.sha256(payload.encode()).hexdigest()[:32]
-        return cls(event, record, sequence, first_seen, last_seen, removed_at, digest)
+        return cls(item, record, sequence, first_seen, last_seen, removed_at, digest)
 
     def changed(self, **updates: Any) -> Entry:
         """A copy with some fields replaced and the digest recomputed."""
@@ -74,15 +80,20 @@ class Entry:
             "last_seen": self.last_seen,
             "removed_at": self.removed_at,
         }
-        event = updates.pop("event", self.event)
+        item = updates.pop("item", self.item)
         record = updates.pop("record", self.record)
         merged.update(updates)
-        return Entry.create(event, record, **merged)
+        return Entry.create(item, record, **merged)
+
+    @property
+    def kind(self) -> str:
+        return self.item.kind
 
 
 @dataclass(frozen=True, slots=True)
 class SyncState:
-    """Where syncing stands; persisted with the snapshot so a restart resumes."""
+    """Where syncing one kind of item stands; persisted with the snapshot so a restart
+    resumes."""
 
     watermark: str | None = None  # newest LL2 last_updated merged so far
     backfill_complete: bool = False
@@ -109,88 +120,112 @@ class MergeCounts:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Every event known, by id, with the sync state; `source` says where it came from."""
+    """Every item known, by key, with the sync state of each kind; `source` says where it
+    came from."""
 
-    entries: Mapping[int, Entry]
-    sync: SyncState = SyncState()
+    entries: Mapping[str, Entry]
+    streams: Mapping[str, SyncState] = field(default_factory=dict)
     source: str = "empty"  # "snapshot" (synced), "sample" (packaged) or "empty"
     saved_at: datetime | None = None
     # Events whose agencies/programs/types stay resolvable by name even when no event here
     # names them (the packaged sample, during a first backfill): not content, not versioned.
-    name_sources: tuple[Event, ...] = field(default=(), compare=False, repr=False)
+    name_sources: tuple[Item, ...] = field(default=(), compare=False, repr=False)
     version: str = field(init=False)
 
     def __post_init__(self) -> None:
         frozen = MappingProxyType(dict(self.entries))
         object.__setattr__(self, "entries", frozen)
+        object.__setattr__(self, "streams", MappingProxyType(dict(self.streams)))
         digest = hashlib.sha256()
-        for event_id in sorted(frozen):
-            digest.update(f"{event_id}:{frozen[event_id].digest};".encode())
+        for key in sorted(frozen):
+            digest.update(f"{key}:{frozen[key].digest};".encode())
         object.__setattr__(self, "version", digest.hexdigest()[:20])
+
+    def sync(self, kind: str = Event.kind) -> SyncState:
+        """Where syncing `kind` stands."""
+        return self.streams.get(kind, _NEVER)
 
     @cached_property
     def events(self) -> tuple[Event, ...]:
         """Every event, removed ones included, in start order."""
-        return tuple(e.event for e in self.ordered_entries)
+        return tuple(e.item for e in self.ordered_entries if isinstance(e.item, Event))
+
+    @cached_property
+    def launches(self) -> tuple[Launch, ...]:
+        """Every launch, removed ones included, in NET order."""
+        return tuple(e.item for e in self.ordered_entries if isinstance(e.item, Launch))
+
+    def count(self, kind: str) -> int:
+        return sum(1 for e in self.entries.values() if e.kind == kind)
 
     @cached_property
     def catalog(self) -> Catalog:
-        """The agencies, programs and types these events name."""
-        return Catalog.build(self.events, also=self.name_sources)
+        """The agencies, programs, types and launch names these items name."""
+        return Catalog.build(self.events + self.launches, also=self.name_sources)
 
     @cached_property
     def ordered_entries(self) -> tuple[Entry, ...]:
-        return tuple(sorted(self.entries.values(), key=lambda e: (e.event.start, e.event.id)))
+        return tuple(sorted(self.entries.values(), key=lambda e: (e.item.start, e.item.key)))
 
     def merge(
-        self, pairs: Iterable[tuple[Event, Mapping[str, Any]]], now: datetime
+        self, pairs: Iterable[tuple[Item, Mapping[str, Any]]], now: datetime
     ) -> tuple[Snapshot, MergeCounts]:
-        """Upsert events by id; an older copy of an event never overwrites a newer one."""
+        """Upsert items by key; an older copy of an item never overwrites a newer one."""
         entries = dict(self.entries)
         added = changed = unchanged = 0
-        for event, record in pairs:
-            old = entries.get(event.id)
+        for item, record in pairs:
+            old = entries.get(item.key)
             if old is None:
-                entries[event.id] = Entry.create(
-                    event, record, sequence=0, first_seen=now, last_seen=now, removed_at=None
+                entries[item.key] = Entry.create(
+                    item, record, sequence=0, first_seen=now, last_seen=now, removed_at=None
                 )
                 added += 1
                 continue
-            if _is_older(event, old.event):
+            if _is_older(item, old.item):
                 # A stale copy (pages overlap, or a replica lags): proof of life, not news.
-                event, record = old.event, old.record
-            moved = event.timing != old.event.timing or old.removed_at is not None
+                item, record = old.item, old.record
+            moved = item.timing != old.item.timing or old.removed_at is not None
             updated = old.changed(
-                event=event,
+                item=item,
                 record=record,
                 sequence=old.sequence + 1 if moved else old.sequence,
                 last_seen=now,
                 removed_at=None,
             )
-            entries[event.id] = updated
+            entries[item.key] = updated
             if updated.digest == old.digest:
                 unchanged += 1
             else:
                 changed += 1
         return replace(self, entries=entries), MergeCounts(added, changed, 0, unchanged)
 
-    def mark_missing(self, seen: set[int], now: datetime) -> tuple[Snapshot, MergeCounts]:
-        """After a complete read of the upcoming window: events that should be in it but are
-        not were removed upstream.  They stay (cancelled) until `prune` drops them."""
+    def mark_missing(
+        self,
+        kind: str,
+        seen: set[str],
+        now: datetime,
+        until: datetime | None = None,
+    ) -> tuple[Snapshot, MergeCounts]:
+        """After a complete read of the upcoming window of `kind` (up to `until`, when the
+        read was bounded): items that should be in it but are not were removed upstream.
+        They stay (cancelled) until `prune` drops them."""
         entries = dict(self.entries)
         removed = 0
-        for event_id, entry in self.entries.items():
+        for key, entry in self.entries.items():
+            start = entry.item.start
             if (
-                event_id not in seen
+                entry.kind == kind
+                and key not in seen
                 and entry.removed_at is None
-                and entry.event.start > now + REMOVAL_MARGIN
+                and start > now + REMOVAL_MARGIN
+                and (until is None or start <= until)
             ):
-                entries[event_id] = entry.changed(removed_at=now, sequence=entry.sequence + 1)
+                entries[key] = entry.changed(removed_at=now, sequence=entry.sequence + 1)
                 removed += 1
         return replace(self, entries=entries), MergeCounts(removed=removed)
 
     def prune(self, now: datetime) -> Snapshot:
-        """Drop events removed upstream longer ago than the grace period."""
+        """Drop items removed upstream longer ago than the grace period."""
         kept = {
             k: e
             for k, e in self.entries.items()
@@ -198,8 +233,10 @@ class Snapshot:
         }
         return self if len(kept) == len(self.entries) else replace(self, entries=kept)
 
-    def with_sync(self, **changes: Any) -> Snapshot:
-        return replace(self, sync=replace(self.sync, **changes))
+    def with_sync(self, kind: str = Event.kind, **changes: Any) -> Snapshot:
+        streams = dict(self.streams)
+        streams[kind] = replace(self.sync(kind), **changes)
+        return replace(self, streams=streams)
 
     def to_json(self) -> dict[str, Any]:
         """The on-disk form (see `from_json`)."""
@@ -208,15 +245,10 @@ class Snapshot:
             "source": self.source,
             "saved_at": _iso(self.saved_at),
             "version": self.version,
-            "sync": {
-                "watermark": self.sync.watermark,
-                "backfill_complete": self.sync.backfill_complete,
-                "changes_at": _iso(self.sync.changes_at),
-                "reconciled_at": _iso(self.sync.reconciled_at),
-                "succeeded_at": _iso(self.sync.succeeded_at),
-            },
+            "streams": {kind: _state_json(state) for kind, state in sorted(self.streams.items())},
             "entries": [
                 {
+                    "kind": e.kind,
                     "ll2": e.record,
                     "sequence": e.sequence,
                     "first_seen": _iso(e.first_seen),
@@ -229,36 +261,61 @@ class Snapshot:
 
     @classmethod
     def from_json(cls, data: Any, source: str) -> Snapshot:
-        """Rebuild from `to_json` output; raise SnapshotError if it is not one."""
-        if not isinstance(data, Mapping) or data.get("format") != FORMAT:
+        """Rebuild from `to_json` output (or a version 1 snapshot); SnapshotError if it is
+        not one."""
+        if not isinstance(data, Mapping) or data.get("format") not in (FORMAT, *OLD_FORMATS):
             raise SnapshotError("not an icalfeed snapshot (format marker missing)")
         try:
-            sync_raw = data.get("sync") or {}
-            sync = SyncState(
-                watermark=sync_raw.get("watermark"),
-                backfill_complete=bool(sync_raw.get("backfill_complete")),
-                changes_at=parse_datetime(sync_raw.get("changes_at")),
-                reconciled_at=parse_datetime(sync_raw.get("reconciled_at")),
-                succeeded_at=parse_datetime(sync_raw.get("succeeded_at")),
-            )
-            entries: dict[int, Entry] = {}
-            for item in data["entries"]:
-                event = Event.from_ll2(item["ll2"])
-                seen = parse_datetime(item.get("last_seen")) or event.start
-                entries[event.id] = Entry.create(
-                    event,
-                    item["ll2"],
-                    sequence=int(item.get("sequence") or 0),
-                    first_seen=parse_datetime(item.get("first_seen")) or seen,
+            if data["format"] in OLD_FORMATS:
+                streams = {Event.kind: _state_from(data.get("sync") or {})}
+            else:
+                streams = {
+                    str(kind): _state_from(raw) for kind, raw in (data.get("streams") or {}).items()
+                }
+            entries: dict[str, Entry] = {}
+            for entry in data["entries"]:
+                kind = entry.get("kind", Event.kind)
+                if kind not in KINDS:
+                    raise ValueError(f"unknown kind {kind!r}")
+                item = parse_record(kind, entry["ll2"])
+                seen = parse_datetime(entry.get("last_seen")) or item.start
+                entries[item.key] = Entry.create(
+                    item,
+                    entry["ll2"],
+                    sequence=int(entry.get("sequence") or 0),
+                    first_seen=parse_datetime(entry.get("first_seen")) or seen,
                     last_seen=seen,
-                    removed_at=parse_datetime(item.get("removed_at")),
+                    removed_at=parse_datetime(entry.get("removed_at")),
                 )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SnapshotError(f"snapshot content is damaged ({exc!r})") from None
-        return cls(entries, sync, source, parse_datetime(data.get("saved_at")))
+        return cls(entries, streams, source, parse_datetime(data.get("saved_at")))
 
 
-def _is_older(new: Event, old: Event) -> bool:
+_NEVER = SyncState()
+
+
+def _state_json(state: SyncState) -> dict[str, Any]:
+    return {
+        "watermark": state.watermark,
+        "backfill_complete": state.backfill_complete,
+        "changes_at": _iso(state.changes_at),
+        "reconciled_at": _iso(state.reconciled_at),
+        "succeeded_at": _iso(state.succeeded_at),
+    }
+
+
+def _state_from(raw: Mapping[str, Any]) -> SyncState:
+    return SyncState(
+        watermark=raw.get("watermark"),
+        backfill_complete=bool(raw.get("backfill_complete")),
+        changes_at=parse_datetime(raw.get("changes_at")),
+        reconciled_at=parse_datetime(raw.get("reconciled_at")),
+        succeeded_at=parse_datetime(raw.get("succeeded_at")),
+    )
+
+
+def _is_older(new: Item, old: Item) -> bool:
     return bool(new.last_updated and old.last_updated and new.last_updated < old.last_updated)
 
 

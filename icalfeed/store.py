@@ -145,7 +145,7 @@ class Store:
         """Persist, then serve `snapshot`.  If the disk refuses, serve it from memory anyway
         (the data is good) and record the error."""
         stamped = self._with_names(
-            Snapshot(snapshot.entries, snapshot.sync, "snapshot", self.clock())
+            Snapshot(snapshot.entries, snapshot.streams, "snapshot", self.clock())
         )
         with self._lock:
             problems = []
@@ -199,7 +199,7 @@ class Store:
                 snapshot = self._read_shared()
                 if snapshot is None or (
                     snapshot.version == self._snapshot.version
-                    and snapshot.sync == self._snapshot.sync
+                    and snapshot.streams == self._snapshot.streams
                 ):
                     return False
                 if _shrinks(self._snapshot, snapshot):
@@ -227,7 +227,10 @@ class Store:
                 log.warning("not reloading: %s", exc)
                 return False
             self._disk_stamp = stamp
-            if snapshot.version == self._snapshot.version and snapshot.sync == self._snapshot.sync:
+            if (
+                snapshot.version == self._snapshot.version
+                and snapshot.streams == self._snapshot.streams
+            ):
                 return False
             self._snapshot = self._with_names(snapshot)
             return True

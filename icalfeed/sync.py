@@ -1,15 +1,21 @@
 """Keeping the snapshot in step with Launch Library 2 on a budget of ~12 requests an hour.
 
-One sync does up to two passes, each only when due:
+Two kinds of item are synced the same way, each a `Stream` (events, launches), with its own
+`SyncState` in the snapshot.  One sync does, for each stream, up to two passes, each only
+when due:
 
-1. *Reconcile* the upcoming window (``/events/upcoming/``, usually one page): the events
-   calendars care about most, and the only way to notice an event deleted upstream.
-2. *Changes* (``/events/?ordering=last_updated&last_updated__gte=<watermark>``): from an
-   empty watermark this is the backfill of the whole history, resumed hour after hour as the
-   budget allows; afterwards the same query returns only what changed.
+1. *Reconcile* the upcoming window (``/events/upcoming/``, ``/launches/upcoming/`` up to a
+   horizon; usually one page each): the items calendars care about most, and the only way
+   to notice one deleted upstream.
+2. *Changes* (``/events/?ordering=last_updated&last_updated__gte=<watermark>``, the same on
+   ``/launches/`` limited to recent and future launches): from an empty watermark this is the
+   backfill, resumed hour after hour as the budget allows; afterwards only what changed.
 
-Every page is merged and saved as it arrives, so a failure or an empty budget midway keeps
-everything fetched so far, and the snapshot is never replaced by a partial one.
+All passes draw on one shared budget.  Reconciles go first, the stream waiting longest
+first; the changes passes then split what is left, so one stream's long backfill cannot
+starve the other.  Every page is merged and saved as it arrives, so a failure or an empty
+budget midway keeps everything fetched so far, and the snapshot is never replaced by a
+partial one.
 """
 
 from __future__ import annotations
@@ -17,15 +23,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from .budget import Budget, RequestBudget
 from .config import Settings
 from .errors import UpstreamError
 from .locks import file_lock
+from .models import PLURAL, Event, Launch, ParsedPage, parse_events, parse_launches
 from .snapshot import MergeCounts, Snapshot
 from .store import Store, utcnow
 from .upstream import LL2Client, Page
@@ -36,12 +44,57 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class Stream:
+    """One kind of item and how it is read from LL2."""
+
+    kind: str  # Event.kind or Launch.kind
+    path: str  # the listing, "events/"; its upcoming window is path + "upcoming/"
+    parse: Callable[[Iterable[Any]], ParsedPage]
+    incremental_minutes: int
+    # Only items dated this far back are synced (None: the whole history).
+    history: timedelta | None = None
+    # The reconcile reads the upcoming window this far ahead (None: all of it).
+    horizon: timedelta | None = None
+
+    def upcoming_params(self, now: datetime) -> dict[str, str | int]:
+        params: dict[str, str | int] = {"mode": "detailed"}
+        if self.horizon is not None:
+            params["net__lte"] = _stamp(now + self.horizon)
+        return params
+
+    def changes_params(self, watermark: str | None, now: datetime) -> dict[str, str | int]:
+        params: dict[str, str | int] = {"mode": "detailed", "ordering": "last_updated"}
+        if self.history is not None:
+            params["net__gte"] = _stamp(now - self.history)
+        if watermark:
+            params["last_updated__gte"] = watermark
+        return params
+
+
+def streams_for(settings: Settings) -> tuple[Stream, ...]:
+    """The streams these settings sync: events always, launches unless switched off."""
+    streams = [Stream(Event.kind, "events/", parse_events, settings.incremental_minutes)]
+    if settings.launches:
+        streams.append(
+            Stream(
+                Launch.kind,
+                "launches/",
+                parse_launches,
+                settings.launch_incremental_minutes,
+                history=timedelta(days=settings.launch_history_days),
+                horizon=timedelta(days=settings.launch_horizon_days),
+            )
+        )
+    return tuple(streams)
+
+
+@dataclass(frozen=True, slots=True)
 class SyncProgress:
     """What a progress display shows after each page."""
 
-    phase: str  # "upcoming" or "changes"
-    pages: int
-    events: int
+    phase: str  # "upcoming events", "changed launches", …
+    pages: int  # of this pass
+    items: int  # of this pass
     requests_left: int
 
 
@@ -51,7 +104,8 @@ class SyncReport:
 
     requests: int = 0
     pages: int = 0
-    events_seen: int = 0
+    events_seen: int = 0  # items of every kind
+    seen: Counter[str] = field(default_factory=Counter)  # items per kind
     skipped: int = 0
     counts: MergeCounts = field(default_factory=MergeCounts)
     seconds: float = 0.0
@@ -73,7 +127,8 @@ class SyncReport:
         c = self.counts
         text = (
             f"sync {'failed' if self.error else 'done'}: {self.requests} requests, "
-            f"{self.pages} pages, {self.events_seen} events "
+            f"{self.pages} pages, {self.seen[Event.kind]} events, "
+            f"{self.seen[Launch.kind]} launches "
             f"(+{c.added} added, ~{c.changed} changed, -{c.removed} removed, "
             f"{self.skipped} malformed skipped) in {self.seconds:.1f}s; "
             f"{self.requests_left} requests left this hour"
@@ -104,6 +159,7 @@ class Syncer:
         self.clock = clock
         self.progress = progress
         self.lock_path = settings.data_dir / "sync.lock"
+        self.streams = streams_for(settings)
 
     def run(self, *, full: bool = False, force: bool = False) -> SyncReport:
         """One sync: the passes that are due (all of them with `force`); `full` re-reads the
@@ -119,29 +175,48 @@ class Syncer:
         report = SyncReport()
         now = self.clock()
         base = self.store.synced_base()
-        snap = base.with_sync(watermark=None, backfill_complete=False) if full else base
+        snap = base
+        if full:
+            for stream in self.streams:
+                snap = snap.with_sync(stream.kind, watermark=None, backfill_complete=False)
         requests_before = self.client.requests_made
         work = _Work(snap)
         try:
-            if force or full or _due(snap.sync.reconciled_at, now, self.settings.reconcile_minutes):
-                self._reconcile(work, report, now)
-            changes_due = _due(work.snap.sync.changes_at, now, self.settings.incremental_minutes)
-            if force or full or not work.snap.sync.backfill_complete or changes_due:
-                self._changes(work, report, now)
+            reconciles = [
+                s
+                for s in self.streams
+                if force
+                or full
+                or _due(snap.sync(s.kind).reconciled_at, now, self.settings.reconcile_minutes)
+            ]
+            for stream in _longest_waiting(reconciles, work.snap, "reconciled_at"):
+                self._reconcile(stream, work, report, now)
+            changes = [
+                s
+                for s in self.streams
+                if force
+                or full
+                or not work.snap.sync(s.kind).backfill_complete
+                or _due(work.snap.sync(s.kind).changes_at, now, s.incremental_minutes)
+            ]
+            ordered = _longest_waiting(changes, work.snap, "changes_at")
+            for position, stream in enumerate(ordered):
+                # A fair share of what is left, so a long backfill cannot starve the rest.
+                left = self.client.budget.status().remaining
+                share = max(1, left // (len(ordered) - position))
+                self._changes(stream, work, report, now, share)
         except UpstreamError as exc:
             report.error = f"{exc.reason}: {exc}"
             report.retry_at = exc.retry_at
         snap = work.snap
         report.requests = self.client.requests_made - requests_before
-        if report.pages:
-            snap = snap.with_sync(succeeded_at=now)
         snap = snap.prune(now)
-        if snap.version != base.version or snap.sync != base.sync:
+        if snap.version != base.version or snap.streams != base.streams:
             self.store.commit(snap)
         if report.requests or report.error:
             # A run that asked nothing (nothing due, paused) learnt nothing new.
             self.store.sync_error = report.error
-        report.backfill_complete = snap.sync.backfill_complete
+        report.backfill_complete = all(snap.sync(s.kind).backfill_complete for s in self.streams)
         report.requests_left = self.client.budget.status().remaining
         report.seconds = time.monotonic() - started
         if report.requests == 0 and report.error is None and not report.out_of_budget:
@@ -149,25 +224,34 @@ class Syncer:
         (log.warning if report.error else log.info)(report.line())
         return report
 
-    def _reconcile(self, work: _Work, report: SyncReport, now: datetime) -> None:
-        seen: set[int] = set()
+    def _reconcile(self, stream: Stream, work: _Work, report: SyncReport, now: datetime) -> None:
+        seen: set[str] = set()
         last: Page | None = None
-        for page in self.client.pages("events/upcoming/", {"mode": "detailed"}):
-            self._absorb(work, page, report, now, "upcoming")
-            seen.update(event.id for event, _ in page.parsed.events)
-            seen.update(page.parsed.unparsed_ids)
+        work.new_pass()
+        params = stream.upcoming_params(now)
+        for page in self.client.pages(stream.path + "upcoming/", params, stream.parse):
+            self._absorb(stream, work, page, report, now, "upcoming")
+            seen.update(item.key for item, _ in page.parsed.items)
+            seen.update(page.parsed.unparsed_keys)
             last = page
         if last is None or last.next_url is not None:
             report.out_of_budget = True
             return
-        candidate, counts = work.snap.mark_missing(seen, now)
+        until = now + stream.horizon if stream.horizon is not None else None
+        candidate, counts = work.snap.mark_missing(stream.kind, seen, now, until)
         upcoming = sum(
-            1 for e in work.snap.entries.values() if e.removed_at is None and e.event.start > now
+            1
+            for e in work.snap.entries.values()
+            if e.kind == stream.kind
+            and e.removed_at is None
+            and e.item.start > now
+            and (until is None or e.item.start <= until)
         )
         if counts.removed and (not seen or counts.removed > max(3, upcoming // 2)):
-            # One glitchy answer must not cancel a calendar's worth of events.
+            # One glitchy answer must not cancel a calendar's worth of items.
             log.warning(
-                "upcoming window lists %d events and would remove %d of %d; not believed",
+                "upcoming %s: LL2 lists %d and we would remove %d of %d; not believed",
+                PLURAL[stream.kind],
                 len(seen),
                 counts.removed,
                 upcoming,
@@ -175,41 +259,56 @@ class Syncer:
         else:
             work.snap = candidate
             report.counts += counts
-        work.snap = work.snap.with_sync(reconciled_at=now)
+        work.snap = work.snap.with_sync(stream.kind, reconciled_at=now)
 
-    def _changes(self, work: _Work, report: SyncReport, now: datetime) -> None:
-        params: dict[str, str | int] = {"mode": "detailed", "ordering": "last_updated"}
-        if work.snap.sync.watermark:
-            params["last_updated__gte"] = work.snap.sync.watermark
+    def _changes(
+        self, stream: Stream, work: _Work, report: SyncReport, now: datetime, max_pages: int
+    ) -> None:
+        params = stream.changes_params(work.snap.sync(stream.kind).watermark, now)
         last: Page | None = None
-        for page in self.client.pages("events/", params):
-            self._absorb(work, page, report, now, "changes")
-            stamps = [e.last_updated for e, _ in page.parsed.events if e.last_updated]
+        work.new_pass()
+        for page in self.client.pages(stream.path, params, stream.parse, max_pages):
+            self._absorb(stream, work, page, report, now, "changed")
+            stamps = [i.last_updated for i, _ in page.parsed.items if i.last_updated]
             if stamps:
-                newest = max(stamps).strftime("%Y-%m-%dT%H:%M:%SZ")
-                if work.snap.sync.watermark is None or newest > work.snap.sync.watermark:
-                    work.snap = work.snap.with_sync(watermark=newest)
+                newest = _stamp(max(stamps))
+                mark = work.snap.sync(stream.kind).watermark
+                if mark is None or newest > mark:
+                    work.snap = work.snap.with_sync(stream.kind, watermark=newest)
             # Saved page by page: a backfill interrupted here resumes from this watermark.
             self.store.commit(work.snap)
             last = page
         if last is None or last.next_url is not None:
             report.out_of_budget = True
             return
-        work.snap = work.snap.with_sync(backfill_complete=True, changes_at=now)
+        work.snap = work.snap.with_sync(stream.kind, backfill_complete=True, changes_at=now)
 
     def _absorb(
-        self, work: _Work, page: Page, report: SyncReport, now: datetime, phase: str
+        self,
+        stream: Stream,
+        work: _Work,
+        page: Page,
+        report: SyncReport,
+        now: datetime,
+        phase: str,
     ) -> None:
-        work.snap, counts = work.snap.merge(page.parsed.events, now)
+        snap, counts = work.snap.merge(page.parsed.items, now)
+        work.snap = snap.with_sync(stream.kind, succeeded_at=now)
         report.pages += 1
-        report.events_seen += len(page.parsed.events)
+        report.events_seen += len(page.parsed.items)
+        report.seen[stream.kind] += len(page.parsed.items)
+        work.pass_pages += 1
+        work.pass_items += len(page.parsed.items)
         report.skipped += page.parsed.skipped
         report.counts += counts
         if page.parsed.skipped:
-            log.warning("%d malformed events skipped in %s", page.parsed.skipped, page.url)
+            log.warning(
+                "%d malformed %s skipped in %s", page.parsed.skipped, PLURAL[stream.kind], page.url
+            )
         if self.progress:
             left = self.client.budget.status().remaining
-            self.progress(SyncProgress(phase, report.pages, report.events_seen, left))
+            label = f"{phase} {PLURAL[stream.kind]}"
+            self.progress(SyncProgress(label, work.pass_pages, work.pass_items, left))
 
 
 @dataclass
@@ -218,10 +317,30 @@ class _Work:
     merged before a failure is still here when the failure surfaces."""
 
     snap: Snapshot
+    pass_pages: int = 0
+    pass_items: int = 0
+
+    def new_pass(self) -> None:
+        self.pass_pages = self.pass_items = 0
 
 
 def _due(last: datetime | None, now: datetime, minutes: int) -> bool:
     return last is None or now - last >= timedelta(minutes=minutes)
+
+
+def _longest_waiting(streams: list[Stream], snap: Snapshot, attribute: str) -> list[Stream]:
+    """Never-done first, then the oldest; ties keep the configured order."""
+    never = datetime.min.replace(tzinfo=None)
+
+    def waited(stream: Stream) -> datetime:
+        when = getattr(snap.sync(stream.kind), attribute)
+        return when.replace(tzinfo=None) if when else never
+
+    return sorted(streams, key=waited)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class SyncScheduler:

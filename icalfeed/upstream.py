@@ -13,7 +13,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -47,7 +47,7 @@ class Page:
 
 
 class LL2Client:
-    """Fetches event listings from Launch Library 2 within the request budget."""
+    """Fetches event and launch listings from Launch Library 2 within the request budget."""
 
     def __init__(
         self,
@@ -70,24 +70,30 @@ class LL2Client:
         if settings.api_key:
             self.session.headers["Authorization"] = f"Token {settings.api_key}"
 
-    def pages(self, path: str, params: Mapping[str, str | int]) -> Iterator[Page]:
-        """Yield each page of a listing, following ``next`` until it ends.
+    def pages(
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        parse: Callable[[Iterable[Any]], ParsedPage] = parse_events,
+        max_pages: int | None = None,
+    ) -> Iterator[Page]:
+        """Yield each page of a listing, parsed by `parse`, following ``next`` until it ends.
 
-        Stops (without error) when the budget has no request left; raises UpstreamError on
-        any failure.  Pages already yielded stay valid for the caller.
+        Stops (without error) when the budget has no request left or after `max_pages`;
+        raises UpstreamError on any failure.  Pages already yielded stay valid for the caller.
         """
         query = urlencode({"limit": PAGE_SIZE, **params})
         url: str | None = urljoin(self.base_url, path.lstrip("/")) + "?" + query
         seen: set[str] = set()
         expected_pages = MAX_PAGES
-        while url is not None:
+        while url is not None and (max_pages is None or len(seen) < max_pages):
             if url in seen or len(seen) >= expected_pages:
                 raise UpstreamError("paging-loop", f"LL2 paging did not end (at {url})")
             seen.add(url)
             data = self.get_json(url)
             if data is None:
                 return
-            page = _page_from(data, url)
+            page = _page_from(data, url, parse)
             if len(seen) == 1 and page.count is not None:
                 # `next` links that are new every time still end where `count` says.
                 expected_pages = min(MAX_PAGES, page.count // PAGE_SIZE + 2)
@@ -167,14 +173,14 @@ class LL2Client:
         return urlsplit(url).hostname == urlsplit(self.base_url).hostname
 
 
-def _page_from(data: Any, url: str) -> Page:
-    """Check the listing's shape and parse its events."""
+def _page_from(data: Any, url: str, parse: Callable[[Iterable[Any]], ParsedPage]) -> Page:
+    """Check the listing's shape and parse its items."""
     if not isinstance(data, Mapping) or not isinstance(data.get("results"), list):
         raise UpstreamError("bad-shape", f"LL2 answer has no 'results' list ({url})")
     next_url = data.get("next")
     count = data.get("count")
     return Page(
-        parsed=parse_events(data["results"]),
+        parsed=parse(data["results"]),
         count=count if isinstance(count, int) else None,
         next_url=next_url if isinstance(next_url, str) and next_url else None,
         url=url,

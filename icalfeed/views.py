@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, jsonify, request
 
 from .errors import QueryError
-from .filters import FeedQuery, feed_day
+from .filters import EVENTS_ONLY, EVERYTHING, LAUNCHES_ONLY, FeedQuery, feed_day
 from .guards import plain
+from .models import Event, Launch
 from .output import Rendered, render_feed
 from .runtime import current_runtime
 from .store import utcnow
@@ -29,6 +30,26 @@ def events_json() -> Response:
     return _feed("json")
 
 
+@feeds.get("/launches.ics")
+def launches_ics() -> Response:
+    return _feed("ics", include=LAUNCHES_ONLY)
+
+
+@feeds.get("/launches.json")
+def launches_json() -> Response:
+    return _feed("json", include=LAUNCHES_ONLY)
+
+
+@feeds.get("/feed.ics")
+def combined_ics() -> Response:
+    return _feed("ics", include=EVERYTHING)
+
+
+@feeds.get("/feed.json")
+def combined_json() -> Response:
+    return _feed("json", include=EVERYTHING)
+
+
 @feeds.get("/programs/<key>.ics")
 def program_ics(key: str) -> Response:
     return _feed("ics", fixed=("program", key))
@@ -44,8 +65,11 @@ def type_ics(key: str) -> Response:
     return _feed("ics", fixed=("type", key))
 
 
-def _feed(fmt: str, fixed: tuple[str, str] | None = None) -> Response:
-    """Parse → select → render (cached) → answer, for every feed route."""
+def _feed(
+    fmt: str, fixed: tuple[str, str] | None = None, include: frozenset[str] = EVENTS_ONLY
+) -> Response:
+    """Parse → select → render (cached) → answer, for every feed route; `include` is what
+    the route shows unless the query says (``include=events,launches``)."""
     runtime = current_runtime()
     snapshot = runtime.store.snapshot
     if not snapshot.entries:
@@ -60,7 +84,7 @@ def _feed(fmt: str, fixed: tuple[str, str] | None = None) -> Response:
         except QueryError as exc:
             return plain(404, str(exc))
     try:
-        query = FeedQuery.from_args(pairs, snapshot.catalog)
+        query = FeedQuery.from_args(pairs, snapshot.catalog, include)
     except QueryError as exc:
         return plain(400, str(exc))
     day = feed_day(utcnow())
@@ -77,7 +101,10 @@ def healthz() -> tuple[Response, int]:
     runtime = current_runtime()
     snapshot = runtime.store.snapshot
     now = utcnow()
-    synced = snapshot.sync.succeeded_at or snapshot.saved_at
+    events, launches = snapshot.sync(Event.kind), snapshot.sync(Launch.kind)
+    successes = [s.succeeded_at for s in (events, launches) if s.succeeded_at]
+    last_sync = max(successes, default=None)
+    synced = last_sync or snapshot.saved_at
     budget = runtime.budget.status()
     report = runtime.scheduler.last_report if runtime.scheduler else None
     if not snapshot.entries:
@@ -89,14 +116,26 @@ def healthz() -> tuple[Response, int]:
     body = {
         "status": status,
         "source": snapshot.source,
-        "events": len(snapshot.entries),
+        "events": snapshot.count(Event.kind),
+        "launches": snapshot.count(Launch.kind),
         "data_version": snapshot.version,
         "snapshot_age_seconds": round((now - synced).total_seconds()) if synced else None,
-        "last_sync": _iso(snapshot.sync.succeeded_at),
+        "last_sync": _iso(last_sync),
         "last_error": runtime.store.last_error,
         "offline": runtime.settings.offline,
         "role": runtime.role,
-        "backfill_complete": snapshot.sync.backfill_complete,
+        "backfill_complete": events.backfill_complete,
+        "streams": {
+            kind: {
+                "items": snapshot.count(kind),
+                "last_sync": _iso(state.succeeded_at),
+                "last_reconcile": _iso(state.reconciled_at),
+                "last_changes": _iso(state.changes_at),
+                "watermark": state.watermark,
+                "backfill_complete": state.backfill_complete,
+            }
+            for kind, state in ((Event.kind, events), (Launch.kind, launches))
+        },
         "last_sync_summary": report.line() if report else None,
         "budget": {
             "requests_per_hour": budget.limit,

@@ -40,6 +40,9 @@ def online_settings(tmp_path: Path, fake_ll2: FakeLL2) -> Settings:
         data_dir=data_dir,
         connect_timeout=2,
         read_timeout=2,
+        # The events stream alone, so request counts are the events engine's; both streams
+        # together are tested in tests/test_launch_sync.py.
+        launches=False,
     )
 
 

@@ -1,5 +1,5 @@
-"""A fake Launch Library 2 on 127.0.0.1: serves fixture events with LL2's paging, filters and
-ordering, records every request, and injects scripted faults."""
+"""A fake Launch Library 2 on 127.0.0.1: serves fixture events and launches with LL2's paging,
+filters and ordering, records every request, and injects scripted faults."""
 
 from __future__ import annotations
 
@@ -35,10 +35,17 @@ class Seen:
 
 
 class FakeLL2:
-    """Serves `events` (raw LL2 dicts) under ``/2.3.0/events/`` and ``/events/upcoming/``."""
+    """Serves `events` (raw LL2 dicts) under ``/2.3.0/events/`` and ``/events/upcoming/``,
+    and `launches` under ``/2.3.0/launches/`` and ``/launches/upcoming/``."""
 
-    def __init__(self, events: list[dict[str, Any]], now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        events: list[dict[str, Any]],
+        now: datetime | None = None,
+        launches: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.events = {e["id"]: e for e in events}
+        self.launches = {x["id"]: x for x in launches or []}
         self.now = now or datetime(2026, 11, 25, tzinfo=UTC)
         self.requests: list[Seen] = []
         self.faults: deque[Fault] = deque()
@@ -72,17 +79,27 @@ class FakeLL2:
     def remove(self, event_id: int) -> None:
         del self.events[event_id]
 
+    def requests_for(self, kind: str) -> list[Seen]:
+        """The requests made for "events" or "launches"."""
+        return [r for r in self.requests if r.path.startswith(f"/2.3.0/{kind}")]
+
     def listing(self, path: str, params: dict[str, str]) -> dict[str, Any]:
         """What LL2 answers for a listing request."""
-        items = list(self.events.values())
+        launches = path.startswith("/2.3.0/launches")
+        items = list((self.launches if launches else self.events).values())
+        date = "net" if launches else "date"
         if path.rstrip("/").endswith("upcoming"):
-            items = [e for e in items if _when(e.get("date")) >= self.now]
+            items = [e for e in items if _when(e.get(date)) >= self.now]
+        if "net__gte" in params:
+            items = [e for e in items if _when(e.get("net")) >= _when(params["net__gte"])]
+        if "net__lte" in params:
+            items = [e for e in items if _when(e.get("net")) <= _when(params["net__lte"])]
         if "last_updated__gte" in params:
             floor = _when(params["last_updated__gte"])
             items = [e for e in items if _when(e.get("last_updated")) >= floor]
-        order = params.get("ordering", "date")
+        order = params.get("ordering", date)
         key = order.lstrip("-")
-        items.sort(key=lambda e: (_when(e.get(key)), e["id"]), reverse=order.startswith("-"))
+        items.sort(key=lambda e: (_when(e.get(key)), str(e["id"])), reverse=order.startswith("-"))
         limit = min(int(params.get("limit", 10)), 100)
         offset = int(params.get("offset", 0))
         page = items[offset : offset + limit]
@@ -112,7 +129,7 @@ class FakeLL2:
                 if scripted is not None:
                     self._fault(scripted)
                     return
-                if not parts.path.startswith("/2.3.0/events"):
+                if not parts.path.startswith(("/2.3.0/events", "/2.3.0/launches")):
                     self._send(404, b'{"detail":"Not found."}')
                     return
                 body = json.dumps(fake.listing(parts.path, params)).encode()

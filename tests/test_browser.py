@@ -46,7 +46,7 @@ def _snapshot_with_probe(data_dir: Path) -> None:
         location="<b>Starbase</b>",
         vid_urls=[{"url": "javascript:alert(1)"}, {"url": "https://example.org/watch"}],
     )
-    snapshot, _ = load_sample().merge(parse_events([probe]).events, datetime.now(UTC))
+    snapshot, _ = load_sample().merge(parse_events([probe]).items, datetime.now(UTC))
     data_dir.mkdir(parents=True, exist_ok=True)
     write_snapshot(data_dir / "snapshot.json", snapshot)
 

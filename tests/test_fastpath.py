@@ -65,8 +65,8 @@ def test_a_new_data_version_is_never_served_stale(app, client, layer):
     changed = dict(
         upstream_events()[0], name="Renamed by a sync", last_updated="2030-01-01T00:00:00Z"
     )
-    snapshot, _ = store.snapshot.merge(parse_events([changed]).events, store.clock())
-    store.commit(Snapshot(snapshot.entries, snapshot.sync, "snapshot"))
+    snapshot, _ = store.snapshot.merge(parse_events([changed]).items, store.clock())
+    store.commit(Snapshot(snapshot.entries, snapshot.streams, "snapshot"))
     after = client.get(URL).data
     assert after != before and b"Renamed by a sync" in after
     assert layer.hits == 0

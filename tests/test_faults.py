@@ -64,11 +64,11 @@ def served(settings: Settings) -> bytes:
 
 
 def assert_matches_upstream(snapshot: Snapshot, fake: FakeLL2) -> None:
-    assert set(snapshot.entries) == set(fake.events)
+    assert set(snapshot.entries) == {f"event:{i}" for i in fake.events}
     for event_id, raw in fake.events.items():
-        entry = snapshot.entries[event_id]
+        entry = snapshot.entries[f"event:{event_id}"]
         assert entry.removed_at is None, event_id
-        assert entry.event == Event.from_ll2(raw), event_id
+        assert entry.item == Event.from_ll2(raw), event_id
 
 
 def newer(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -156,7 +156,11 @@ def settings_for(fake: FakeLL2, data_dir: Path) -> Settings:
     """As the `online_settings` fixture: the fake upstream and short timeouts."""
     data_dir.mkdir(exist_ok=True)
     return Settings(
-        upstream_url=fake.base_url, data_dir=data_dir, connect_timeout=2, read_timeout=2
+        upstream_url=fake.base_url,
+        data_dir=data_dir,
+        connect_timeout=2,
+        read_timeout=2,
+        launches=False,  # the events stream alone; tests/test_launch_sync.py does both
     )
 
 
@@ -166,7 +170,7 @@ def baseline(tmp_path_factory: pytest.TempPathFactory, upstream: FakeLL2) -> Bas
     settings = settings_for(upstream, tmp_path_factory.mktemp("baseline") / "var")
     syncer = make_syncer(settings, Clock())
     report = syncer.run()
-    assert report.ok and syncer.store.snapshot.sync.backfill_complete
+    assert report.ok and syncer.store.snapshot.sync().backfill_complete
     assert_matches_upstream(syncer.store.snapshot, upstream)
     snapshot = syncer.store.snapshot
     return Baseline(settings.data_dir, feed_bytes(snapshot), served(settings), snapshot.version)
@@ -460,14 +464,14 @@ def _page_fault(results: list[dict[str, Any]], next_url: str | None) -> Fault:
 
 def test_empty_changes_page_means_nothing_changed(world):
     world.fake.fail_request(CHANGES, _page_fault([], None))
-    watermark = world.syncer.store.snapshot.sync.watermark
+    watermark = world.syncer.store.snapshot.sync().watermark
     mark = len(world.fake.requests)
     report = world.syncer.run()
     assert report.ok and report.error is None
     assert world.syncer.store.last_error is None
     assert world.spent_since(mark) == 2
     snapshot = world.syncer.store.snapshot
-    assert snapshot.sync.backfill_complete and snapshot.sync.watermark == watermark
+    assert snapshot.sync().backfill_complete and snapshot.sync().watermark == watermark
     world.assert_unchanged()
     world.recover()
 
@@ -517,17 +521,17 @@ def test_duplicate_ids_across_pages_keep_the_newest_copy(world, order):
     world.fake.on_request = None
     assert report.ok, report.line()
     assert world.spent_since(mark) == 3
-    entry = world.syncer.store.snapshot.entries[event_id]
-    assert entry.event.name == "Booster 19 Rollout (fresh)"
-    assert entry.event == Event.from_ll2(fresh)
+    entry = world.syncer.store.snapshot.entries[f"event:{event_id}"]
+    assert entry.item.name == "Booster 19 Rollout (fresh)"
+    assert entry.item == Event.from_ll2(fresh)
     assert entry.sequence == 1  # the time moved once
-    assert world.syncer.store.snapshot.sync.watermark == "2026-11-25T13:00:00Z"
+    assert world.syncer.store.snapshot.sync().watermark == "2026-11-25T13:00:00Z"
     body = feed_bytes(world.syncer.store.snapshot)
     assert b"Booster 19 Rollout (fresh)" in body and b"(stale)" not in body
     # The next ordinary sync changes nothing more.
     world.clock.advance(hours=2)
     assert world.syncer.run().ok
-    assert world.syncer.store.snapshot.entries[event_id].sequence == 1
+    assert world.syncer.store.snapshot.entries[f"event:{event_id}"].sequence == 1
 
 
 DRIFTS = {
@@ -558,13 +562,13 @@ def test_schema_drift_in_one_event_is_absorbed(world, drift):
     assert report.ok and report.skipped == 0, report.line()
     snapshot = world.syncer.store.snapshot
     assert set(snapshot.entries) == set(before.entries)
-    entry = snapshot.entries[UPCOMING_ID]
+    entry = snapshot.entries[f"event:{UPCOMING_ID}"]
     assert entry.removed_at is None
-    assert entry.event == Event.from_ll2(drifted)
-    for event_id, other in before.entries.items():
-        if event_id != UPCOMING_ID:
-            assert snapshot.entries[event_id].event == other.event
-            assert snapshot.entries[event_id].removed_at is None
+    assert entry.item == Event.from_ll2(drifted)
+    for key, other in before.entries.items():
+        if key != f"event:{UPCOMING_ID}":
+            assert snapshot.entries[key].item == other.item
+            assert snapshot.entries[key].removed_at is None
     body = feed_bytes(snapshot)
     uids = {str(v["UID"]) for v in Calendar.from_ical(body).walk("VEVENT")}
     assert f"ll2-event-{UPCOMING_ID}@icalfeed" in uids
@@ -580,7 +584,7 @@ def test_unreadable_drift_keeps_the_last_good_copy(world):
     report = world.syncer.run()
     assert report.error is None and report.skipped == 2  # once per pass
     assert report.counts.removed == 0, "a skipped event was taken for a removed one"
-    entry = world.syncer.store.snapshot.entries[UPCOMING_ID]
-    assert entry.event == before.entries[UPCOMING_ID].event
+    entry = world.syncer.store.snapshot.entries[f"event:{UPCOMING_ID}"]
+    assert entry.item == before.entries[f"event:{UPCOMING_ID}"].item
     assert entry.removed_at is None
     assert feed_bytes(world.syncer.store.snapshot) == world.base.feed

@@ -20,11 +20,12 @@ def q(text: str) -> FeedQuery:
 
 
 def ids(text: str, limit: int = 5000) -> set[int]:
-    return {e.event.id for e in select(SAMPLE, q(text), NOW, limit).entries}
+    return {e.item.id for e in select(SAMPLE, q(text), NOW, limit).entries}
 
 
 def everything() -> list:
-    return list(SAMPLE.entries.values())
+    """Every event entry of the sample (the launches in it are tested in test_launch_feeds)."""
+    return [e for e in SAMPLE.entries.values() if e.kind == "event"]
 
 
 @pytest.mark.parametrize(
@@ -58,7 +59,7 @@ def test_equivalent_spellings_make_the_same_query(a, b):
 
 def test_type_filter_keeps_only_that_type():
     chosen = ids("type=docking&start=1957-01-01")
-    expected = {e.event.id for e in everything() if e.event.type and e.event.type.id == 2}
+    expected = {e.item.id for e in everything() if e.item.type and e.item.type.id == 2}
     assert chosen == expected and len(chosen) > 20
 
 
@@ -81,7 +82,7 @@ def test_excludes():
 def test_location_and_search_are_folded_substrings():
     assert 1327 in ids("location=starbase texas&start=2026-01-01")
     assert ids("search=JUICE&start=1957-01-01") == {
-        e.event.id for e in everything() if "juice" in e.event.name.lower()
+        e.item.id for e in everything() if "juice" in e.item.name.lower()
     }
     assert ids("search=venus flyby&start=1957-01-01") == {384}
 
@@ -91,24 +92,24 @@ def test_webcast_and_video_url():
     without = ids("webcast=0&start=1957-01-01")
     assert with_video and without and not with_video & without
     assert with_video | without == ids("start=1957-01-01")
-    url = SAMPLE.entries[1327].event.videos[0].url
+    url = SAMPLE.entries["event:1327"].item.videos[0].url
     assert ids(f"video_url={url}&start=1957-01-01") == {1327}
 
 
 def test_ll2_id_slug_station_expedition_launch_filters():
     assert ids("id=1327,384") == {1327, 384}
     assert ids("slug=booster-19-rollout-to-masseys") == {1327}
-    station = next(e.event for e in everything() if e.event.spacestations)
+    station = next(e.item for e in everything() if e.item.spacestations)
     sid = station.spacestations[0].id
     assert station.id in ids(f"spacestation__ids={sid}&start=1957-01-01")
-    expedition = next(e.event for e in everything() if e.event.expeditions)
+    expedition = next(e.item for e in everything() if e.item.expeditions)
     assert expedition.id in ids(f"expedition__ids={expedition.expeditions[0].id}&start=1957-01-01")
-    launch = SAMPLE.entries[1327].event.launches[0].id
+    launch = SAMPLE.entries["event:1327"].item.launches[0].id
     assert ids(f"launch__ids={launch.upper()}&start=1957-01-01") == {1327}
 
 
 def test_date_bounds_year_month_day_and_updates():
-    assert ids("year=2020") == {e.event.id for e in everything() if e.event.start.year == 2020}
+    assert ids("year=2020") == {e.item.id for e in everything() if e.item.start.year == 2020}
     assert ids("year=2026&month=2&day=1") == {1327}
     feb = ids("start=2026-02-01&end=2026-02-01")
     assert 1327 in feb  # a date alone as the end means the whole day
@@ -117,7 +118,8 @@ def test_date_bounds_year_month_day_and_updates():
     assert 1327 not in ids("start=2026-01-01&date__lt=2026-02-01T06:00:00Z")
     recent = ids("last_updated__gte=2026-09-01&start=1957-01-01")
     assert recent and all(
-        SAMPLE.entries[i].event.last_updated >= datetime(2026, 9, 1, tzinfo=UTC) for i in recent
+        SAMPLE.entries[f"event:{i}"].item.last_updated >= datetime(2026, 9, 1, tzinfo=UTC)
+        for i in recent
     )
     assert 1327 in ids("last_updated__lte=2026-02-01&start=2026-01-01")
 
@@ -126,23 +128,23 @@ def test_default_window_is_31_days_back():
     low, high = q("").window(NOW)
     assert low == datetime(2026, 10, 25, tzinfo=UTC) and high is None
     assert q("year=2020").window(NOW)[0] is None
-    assert all(SAMPLE.entries[i].event.start >= low for i in ids(""))
+    assert all(SAMPLE.entries[f"event:{i}"].item.start >= low for i in ids(""))
 
 
 def test_vague_hide_drops_week_and_coarser():
     hidden = ids("vague=hide&start=1957-01-01")
-    assert hidden and all(not SAMPLE.entries[i].event.precision.is_vague for i in hidden)
+    assert hidden and all(not SAMPLE.entries[f"event:{i}"].item.precision.is_vague for i in hidden)
     assert 365 in ids("start=2026-01-01") and 365 not in ids("start=2026-01-01&vague=hide")
 
 
 def test_cap_keeps_the_events_nearest_today():
     selection = select(SAMPLE, q("start=1957-01-01"), NOW, 10)
     assert len(selection.entries) == 10 and selection.dropped == selection.total - 10
-    kept = [e.event.start for e in selection.entries]
+    kept = [e.item.start for e in selection.entries]
     assert kept == sorted(kept)
     farthest_kept = max(abs(s - NOW) for s in kept)
     others = [e for e in everything() if e not in selection.entries]
-    assert all(abs(e.event.start - NOW) >= farthest_kept for e in others)
+    assert all(abs(e.item.start - NOW) >= farthest_kept for e in others)
 
 
 @pytest.mark.parametrize(
@@ -164,7 +166,7 @@ def test_cap_keeps_the_events_nearest_today():
         ("start=2026-01-01,2026-02-01", "start takes one value, got 2"),
         ("year=20x6", "year takes whole numbers from 1900 to 2200, got '20x6'"),
         ("month=13", "month takes whole numbers from 1 to 12, got '13'"),
-        ("id=abc", "id takes whole numbers"),
+        ("id=abc", "id takes event ids (whole numbers) or launch ids (UUIDs)"),
         ("type=" + ",".join(["docking"] * 51), "too many values for 'type' (at most 50)"),
         ("search=" + "x" * 201, "a value of 'search' is longer than 200 chars"),
     ],

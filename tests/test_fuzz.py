@@ -166,6 +166,16 @@ TYPED: dict[str, st.SearchStrategy[str]] = {
     "vague": st.sampled_from(["mark", "hide", "HIDE", "x", ""]),
     **dict.fromkeys(["location", "search", "slug", "launch__ids", "video_url"], _values),
     **dict.fromkeys(["format", "mode", "limit", "offset", "ordering"], VALUES),
+    "include": st.sampled_from(["events", "launches", "events,launches", "all", "rockets", ""]),
+    **dict.fromkeys(
+        ["rocket", "exclude_rocket", "orbit", "exclude_orbit", "mission_type"],
+        st.sampled_from(["falcon-9", "Falcon", "leo", "Low Earth Orbit", "starship", "x", ""]),
+    ),
+    "exclude_mission_type": st.sampled_from(["communications", "Test Flight", "nope"]),
+    **dict.fromkeys(
+        ["status", "exclude_status"], st.sampled_from(["go", "TBD", "3", "9", "hold", "?"])
+    ),
+    **dict.fromkeys(["pad", "exclude_pad"], _values),
 }
 assert set(TYPED) == set(KNOWN)
 TYPED_PAIR = st.sampled_from(sorted(TYPED)).flatmap(lambda n: st.tuples(st.just(n), TYPED[n]))
@@ -201,7 +211,8 @@ def check_answer(client: FlaskClient, url: str) -> int:
         if etag not in _parsed:
             if response.mimetype == "application/json":
                 document = json.loads(body)
-                assert document["count"] == len(document["events"])
+                listed = document.get("events", []) + document.get("launches", [])
+                assert document["count"] == len(listed)
             else:
                 assert response.mimetype == "text/calendar", url
                 Calendar.from_ical(body)
@@ -521,25 +532,27 @@ def lint_files(paths: list[Path]) -> None:
 def test_random_ll2_events_parse_merge_and_render(tmp_path):
     kept: list[tuple[int, bytes]] = []  # (events, body) for the out-of-process lint
     base = parse_events([BASE])
-    base_snapshot, _ = Snapshot({}).merge(base.events, NOW)
+    base_snapshot, _ = Snapshot({}).merge(base.items, NOW)
 
     @settings(FUZZ, max_examples=400)
     @given(events=st.lists(ll2_events(), min_size=1, max_size=3))
     def check(events: list[dict[str, Any]]) -> None:
         page = parse_events(events)
-        assert len(page.events) + page.skipped == len(events)
-        event(f"{len(page.events)} of {len(events)} events usable")
-        snapshot, counts = Snapshot({}).merge(page.events, NOW)
+        assert len(page.items) + page.skipped == len(events)
+        event(f"{len(page.items)} of {len(events)} events usable")
+        snapshot, counts = Snapshot({}).merge(page.items, NOW)
         assert counts.added == len(snapshot.entries)
         ics, js = render_all(snapshot)
 
         calendar = check_ics(ics)
         uids = [str(v["UID"]) for v in calendar.walk("VEVENT")]
-        assert sorted(uids) == sorted(f"ll2-event-{i}@icalfeed" for i in snapshot.entries)
+        assert sorted(uids) == sorted(
+            f"ll2-{i.replace(':', '-')}@icalfeed" for i in snapshot.entries
+        )
 
         document = json.loads(js)
         names = {e["id"]: e["name"] for e in document["events"]}
-        assert names == {i: entry.event.name for i, entry in snapshot.entries.items()}
+        assert names == {entry.item.id: entry.item.name for entry in snapshot.entries.values()}
         for item in document["events"]:
             if item["end"] is not None:
                 assert item["end"] > item["start"]
@@ -551,7 +564,7 @@ def test_random_ll2_events_parse_merge_and_render(tmp_path):
         assert render_all(reloaded) == (ics, js)
 
         # Merged over the real event (an update of it, for the same id), still valid.
-        updated, _ = base_snapshot.merge(page.events, NOW + timedelta(hours=1))
+        updated, _ = base_snapshot.merge(page.items, NOW + timedelta(hours=1))
         check_ics(render_all(updated)[0])
 
         if snapshot.entries:
@@ -581,17 +594,17 @@ def test_successive_versions_of_one_event_keep_the_feed_valid(events):
     for number, raw in enumerate(events):
         page = parse_events([raw])
         before = snapshot.entries.get(BASE["id"])
-        snapshot, _ = snapshot.merge(page.events, NOW + timedelta(hours=number))
+        snapshot, _ = snapshot.merge(page.items, NOW + timedelta(hours=number))
         entry = snapshot.entries.get(BASE["id"])
         if entry is None:
             continue
         assert entry.sequence >= sequence
         sequence = entry.sequence
-        if before is not None and page.events:
-            new = page.events[0][0]
-            if new.last_updated and before.event.last_updated:
-                newest = max(new.last_updated, before.event.last_updated)
-                assert entry.event.last_updated == newest
+        if before is not None and page.items:
+            new = page.items[0][0]
+            if new.last_updated and before.item.last_updated:
+                newest = max(new.last_updated, before.item.last_updated)
+                assert entry.item.last_updated == newest
     check_ics(render_all(snapshot)[0])
 
 
@@ -603,7 +616,7 @@ def _render_one(**changes: Any) -> bytes:
     raw = copy.deepcopy(BASE)
     raw.update(changes)
     page = parse_events([raw])
-    snapshot, _ = Snapshot({}).merge(page.events, NOW)
+    snapshot, _ = Snapshot({}).merge(page.items, NOW)
     return render_all(snapshot)[0]
 
 
@@ -636,7 +649,7 @@ def test_overflowing_values_never_abort_the_page(changes, kept):
     raw = copy.deepcopy(BASE)
     raw.update(changes)
     page = parse_events([raw, event_by_name("Venus Flyby")])
-    assert len(page.events) == kept and page.skipped == 2 - kept
+    assert len(page.items) == kept and page.skipped == 2 - kept
 
 
 def test_a_lone_surrogate_is_replaced():
@@ -660,10 +673,10 @@ def test_urls_with_control_characters_are_dropped(changes):
 
 def test_a_name_of_only_control_characters_is_not_an_event():
     page = parse_events([{**copy.deepcopy(BASE), "name": "\x01\x02"}])
-    assert page.events == () and page.skipped == 1 and page.unparsed_ids == {BASE["id"]}
+    assert page.items == () and page.skipped == 1 and page.unparsed_keys == {f"event:{BASE['id']}"}
 
 
 @pytest.mark.parametrize("field", ["vid_urls", "info_urls"])
 def test_link_lists_of_the_wrong_type_are_ignored(field):
     page = parse_events([{**copy.deepcopy(BASE), field: 7}])
-    assert page.skipped == 0 and len(page.events) == 1
+    assert page.skipped == 0 and len(page.items) == 1

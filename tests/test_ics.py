@@ -25,7 +25,7 @@ META = CalendarMeta("Test", "Test feed", "icalfeed-test", "test.ics")
 
 
 def snapshot_of(*raws: dict) -> Snapshot:
-    snapshot, _ = Snapshot({}).merge(parse_events(raws).events, NOW)
+    snapshot, _ = Snapshot({}).merge(parse_events(raws).items, NOW)
     return snapshot
 
 
@@ -160,20 +160,20 @@ def test_alarms_only_on_timed_events():
 def test_sequence_rises_when_time_changes_and_never_falls():
     snapshot = snapshot_of(rollout())
     moved = rollout(date="2026-02-02T06:00:00Z", last_updated="2026-02-02T00:00:00Z")
-    snapshot, _ = snapshot.merge(parse_events([moved]).events, NOW)
+    snapshot, _ = snapshot.merge(parse_events([moved]).items, NOW)
     renamed = dict(moved, name="Renamed", last_updated="2026-02-03T00:00:00Z")
-    snapshot, _ = snapshot.merge(parse_events([renamed]).events, NOW)
-    assert snapshot.entries[1327].sequence == 1  # a new name is not a new time
+    snapshot, _ = snapshot.merge(parse_events([renamed]).items, NOW)
+    assert snapshot.entries["event:1327"].sequence == 1  # a new name is not a new time
     finer = dict(renamed, date_precision={"id": 0}, last_updated="2026-02-04T00:00:00Z")
-    snapshot, _ = snapshot.merge(parse_events([finer]).events, NOW)
-    assert snapshot.entries[1327].sequence == 2
+    snapshot, _ = snapshot.merge(parse_events([finer]).items, NOW)
+    assert snapshot.entries["event:1327"].sequence == 2
     (event,) = Calendar.from_ical(ics.render(snapshot.ordered_entries, META)).walk("VEVENT")
     assert event["SEQUENCE"] == 2
 
 
 def test_removed_event_is_cancelled_with_the_date():
     snapshot = snapshot_of(rollout())
-    snapshot, _ = snapshot.mark_missing(set(), datetime(2026, 1, 20, tzinfo=UTC))
+    snapshot, _ = snapshot.mark_missing("event", set(), datetime(2026, 1, 20, tzinfo=UTC))
     (event,) = Calendar.from_ical(ics.render(snapshot.ordered_entries, META)).walk("VEVENT")
     assert event["STATUS"] == "CANCELLED" and event["SEQUENCE"] == 1
     assert str(event["DESCRIPTION"]).startswith("Removed from Launch Library 2 on 2026-01-20.")

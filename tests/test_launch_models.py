@@ -19,6 +19,10 @@ def items(name: str) -> list[dict]:
     return data["results"] if isinstance(data, dict) else data
 
 
+def launches_of(name: str) -> list[Launch]:
+    return [launch for launch, _ in parse_launches(items(name)).items]
+
+
 @pytest.mark.parametrize(
     "name",
     [
@@ -29,16 +33,16 @@ def items(name: str) -> list[dict]:
 )
 def test_every_fixture_launch_parses(name):
     raw = items(name)
-    launches, skipped = parse_launches(raw)
-    assert skipped == 0 and len(launches) == len(raw)
-    for launch in launches:
+    page = parse_launches(raw)
+    assert page.skipped == 0 and len(page.items) == len(raw)
+    for launch, _ in page.items:
         assert launch.net.tzinfo is UTC and launch.name and len(launch.id) == 36
 
 
 def test_detailed_launch_fields():
     (launch,) = [
         x
-        for x in parse_launches(items("ll2-2.2.0_ll_launch-upcoming_mode-detailed"))[0]
+        for x in launches_of("ll2-2.2.0_ll_launch-upcoming_mode-detailed")
         if x.slug == "falcon-9-block-5-starlink-group-17-39"
     ]
     assert launch.id == "e1079d3a-c0a6-4b42-bc1d-92e48a5a78fc"
@@ -62,7 +66,7 @@ def test_detailed_launch_fields():
 def test_list_mode_keeps_names():
     (launch,) = [
         x
-        for x in parse_launches(items("ll2-2.2.0_ll_launch-upcoming_mode-list"))[0]
+        for x in launches_of("ll2-2.2.0_ll_launch-upcoming_mode-list")
         if x.slug == "falcon-9-block-5-starlink-group-17-39"
     ]
     assert launch.provider is None and launch.provider_name == "SpaceX"
@@ -72,7 +76,7 @@ def test_list_mode_keeps_names():
 
 
 def test_legacy_launch_has_unknown_precision():
-    launch = parse_launches(items("legacy_"))[0][0]
+    launch = launches_of("legacy_")[0]
     assert launch.precision is Precision.UNKNOWN and launch.last_updated is None
     assert launch.rocket == "New Shepard" and launch.orbit == "Suborbital"
 
@@ -101,5 +105,6 @@ def test_drift_is_absorbed(changes):
 def test_unusable_launches_are_skipped(changes):
     raw = copy.deepcopy(items("ll2-2.2.0_ll_launch-upcoming_mode-detailed")[0])
     raw.update(changes)
-    launches, skipped = parse_launches([raw, "junk"])
-    assert launches == () and skipped == 2
+    page = parse_launches([raw, "junk"])
+    launches, skipped = [x for x, _ in page.items], page.skipped
+    assert launches == [] and skipped == 2

@@ -15,8 +15,8 @@ def test_every_fixture_event_parses(path):
     items = raw_items(path)
     page = parse_events(items)
     assert page.skipped == 0
-    assert len(page.events) == len(items)
-    for event, record in page.events:
+    assert len(page.items) == len(items)
+    for event, record in page.items:
         assert event.start.tzinfo is UTC
         assert event.name and record["id"] == event.id
 
@@ -118,7 +118,7 @@ def test_malformed_event_is_skipped_and_counted(mutate):
     good, bad = event_by_name("Booster 19"), event_by_name("Booster 19")
     mutate(bad)
     page = parse_events([good, bad, "not an object", None])
-    assert [e.id for e, _ in page.events] == [1327]
+    assert [e.id for e, _ in page.items] == [1327]
     assert page.skipped == 3
 
 

@@ -34,7 +34,7 @@ needs_redis = pytest.mark.skipif(REDIS is None, reason="redis-server is not inst
 
 def synced(count: int, now: datetime | None = None) -> Snapshot:
     snapshot, _ = Snapshot({}, source="snapshot").merge(
-        parse_events(upstream_events()[:count]).events, now or datetime.now(UTC)
+        parse_events(upstream_events()[:count]).items, now or datetime.now(UTC)
     )
     return snapshot
 
@@ -311,7 +311,7 @@ def test_a_follower_never_trades_a_complete_snapshot_for_a_partial_one(
 ):
     old_leader, syncer, client = _instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
     follower, _, _ = _instance(tmp_path, "b", redis_url, fake_ll2.base_url)
-    assert syncer.run().ok and old_leader.snapshot.sync.backfill_complete
+    assert syncer.run().ok and old_leader.snapshot.sync().backfill_complete
     follower.reload_if_changed()
     complete = len(follower.snapshot.entries)
     assert complete == len(fake_ll2.events)
@@ -323,7 +323,7 @@ def test_a_follower_never_trades_a_complete_snapshot_for_a_partial_one(
     )
     assert newcomer.snapshot.source == "sample"
     new_syncer.run()
-    assert not newcomer.snapshot.sync.backfill_complete
+    assert not newcomer.snapshot.sync().backfill_complete
     follower.reload_if_changed()
     assert len(follower.snapshot.entries) == complete
 

@@ -19,7 +19,7 @@ NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 def synced(count: int = 50) -> Snapshot:
     snapshot, _ = Snapshot({}, source="snapshot").merge(
-        parse_events(upstream_events()[:count]).events, NOW
+        parse_events(upstream_events()[:count]).items, NOW
     )
     return snapshot
 
@@ -82,7 +82,7 @@ def test_no_snapshot_means_the_sample(settings):
 
 def test_sample_holds_every_fixture_id():
     sample = load_sample()
-    assert {e["id"] for e in upstream_events()} <= set(sample.entries)
+    assert {f"event:{e['id']}" for e in upstream_events()} <= set(sample.entries)
 
 
 def test_commit_persists_and_swaps(settings):
@@ -118,16 +118,16 @@ def test_another_process_snapshot_is_picked_up(settings):
 
 def test_version_ignores_when_events_were_last_seen():
     first = synced(20)
-    again, counts = first.merge(parse_events(upstream_events()[:20]).events, NOW.replace(hour=13))
+    again, counts = first.merge(parse_events(upstream_events()[:20]).items, NOW.replace(hour=13))
     assert counts.unchanged == 20 and again.version == first.version
 
 
 def test_an_older_copy_never_overwrites_a_newer_one():
     raw = upstream_events()[0]
     newer = dict(raw, last_updated="2030-01-01T00:00:00Z", name="Newer")
-    snapshot, _ = Snapshot({}).merge(parse_events([newer]).events, NOW)
-    snapshot, counts = snapshot.merge(parse_events([raw]).events, NOW)
-    assert snapshot.entries[raw["id"]].event.name == "Newer" and counts.changed == 0
+    snapshot, _ = Snapshot({}).merge(parse_events([newer]).items, NOW)
+    snapshot, counts = snapshot.merge(parse_events([raw]).items, NOW)
+    assert snapshot.entries[f"event:{raw['id']}"].item.name == "Newer" and counts.changed == 0
 
 
 @pytest.mark.parametrize("code", [28, 30], ids=["disk-full", "read-only"])

@@ -23,8 +23,8 @@ def test_full_backfill_of_the_fixtures_takes_four_requests(online_settings, fake
     assert report.ok and report.requests == 4  # 1 upcoming page + 3 history pages of 100
     assert len(fake_ll2.requests) == 4
     snapshot = syncer.store.snapshot
-    assert snapshot.source == "snapshot" and snapshot.sync.backfill_complete
-    assert set(snapshot.entries) == set(fake_ll2.events)
+    assert snapshot.source == "snapshot" and snapshot.sync().backfill_complete
+    assert set(snapshot.entries) == {f"event:{i}" for i in fake_ll2.events}
     on_disk = read_snapshot(online_settings.data_dir / "snapshot.json")
     assert on_disk.version == snapshot.version
 
@@ -34,7 +34,7 @@ def test_backfill_spreads_over_hours_and_only_adds(online_settings, fake_ll2):
     clock = Clock()
     syncer = make_syncer(settings, clock)
     counts, hours = [], 0
-    while not syncer.store.snapshot.sync.backfill_complete:
+    while not syncer.store.snapshot.sync().backfill_complete:
         before = len(fake_ll2.requests)
         syncer.run()
         syncer.run()  # a second attempt in the same hour spends nothing
@@ -51,19 +51,19 @@ def test_incremental_sync_asks_only_for_changes(online_settings, fake_ll2):
     clock = Clock()
     syncer = make_syncer(online_settings, clock)
     syncer.run()
-    watermark = syncer.store.snapshot.sync.watermark
+    watermark = syncer.store.snapshot.sync().watermark
     version = syncer.store.snapshot.version
     changed = dict(fake_ll2.events[384])
     changed.update(date="2026-12-26T00:00:00Z", last_updated="2026-11-25T12:05:00Z")
     fake_ll2.upsert(changed)
-    clock.advance(minutes=11)
+    clock.advance(minutes=21)  # ICALFEED_INCREMENTAL_MINUTES defaults to 20
     fake_ll2.requests.clear()
     report = syncer.run()
     assert report.requests == 1
     params = fake_ll2.requests[0].params
     assert params["ordering"] == "last_updated" and params["last_updated__gte"] == watermark
-    entry = syncer.store.snapshot.entries[384]
-    assert entry.event.start.day == 26 and entry.sequence == 1
+    entry = syncer.store.snapshot.entries["event:384"]
+    assert entry.item.start.day == 26 and entry.sequence == 1
     assert report.counts.changed == 1 and syncer.store.snapshot.version != version
 
 
@@ -86,11 +86,11 @@ def test_an_event_gone_from_upcoming_is_cancelled_then_pruned(online_settings, f
     clock.advance(minutes=61)
     report = syncer.run()
     assert report.counts.removed == 1
-    entry = syncer.store.snapshot.entries[384]
+    entry = syncer.store.snapshot.entries["event:384"]
     assert entry.removed_at == clock.now and entry.sequence == 1
     clock.advance(days=8)
     syncer.run()
-    assert 384 not in syncer.store.snapshot.entries
+    assert "event:384" not in syncer.store.snapshot.entries
 
 
 def test_failure_midway_keeps_the_pages_already_merged(online_settings, fake_ll2):
@@ -101,7 +101,7 @@ def test_failure_midway_keeps_the_pages_already_merged(online_settings, fake_ll2
     assert report.error is not None and report.error.startswith("http-502")
     kept = len(syncer.store.snapshot.entries)
     assert 100 <= kept < len(fake_ll2.events)
-    assert not syncer.store.snapshot.sync.backfill_complete
+    assert not syncer.store.snapshot.sync().backfill_complete
     on_disk = read_snapshot(online_settings.data_dir / "snapshot.json")
     assert len(on_disk.entries) == kept
 

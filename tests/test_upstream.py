@@ -20,7 +20,7 @@ def test_pages_follow_next_with_limit_100(online_settings, fake_ll2):
     client = client_for(online_settings)
     pages = list(client.pages("events/", {"mode": "detailed", "ordering": "last_updated"}))
     assert len(pages) == 3 and pages[-1].next_url is None
-    assert sum(len(p.parsed.events) for p in pages) == len(fake_ll2.events)
+    assert sum(len(p.parsed.items) for p in pages) == len(fake_ll2.events)
     assert [r.params.get("offset", "0") for r in fake_ll2.requests] == ["0", "100", "200"]
     assert all(r.params["limit"] == "100" for r in fake_ll2.requests)
     assert client.requests_made == 3

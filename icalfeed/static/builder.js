@@ -24,7 +24,24 @@
     return Array.from(new Set(minutes)).sort((a, b) => a - b).slice(0, 3);
   }
 
-  function queryString(form) {
+  // What the calendar includes: ["event"], ["launch"] or both (events when nothing is ticked).
+  function included(form) {
+    const kinds = checked(form, "include").map((box) => box.value.replace(/s$/, ""));
+    return kinds.length ? ["event", "launch"].filter((k) => kinds.includes(k)) : ["event"];
+  }
+
+  // The feed path by what it includes (pages.feed_url_for): the path says it, not the query.
+  function feedStem(kinds) {
+    if (kinds.length === 2) return "/feed";
+    return kinds[0] === "launch" ? "/launches" : "/events";
+  }
+
+  function noun(kinds) {
+    if (kinds.length === 2) return "events and launches";
+    return kinds[0] === "launch" ? "launches" : "events";
+  }
+
+  function queryString(form, withInclude) {
     const params = new URLSearchParams();
     for (const name of ["program", "agency", "type"]) {
       const slugs = checked(form, name).map((box) => box.value).sort();
@@ -37,6 +54,10 @@
     if (vague && vague.value === "hide") params.append("vague", "hide");
     const minutes = alarms(form.elements.alarm.value);
     if (minutes.length) params.append("alarm", minutes.join(","));
+    const kinds = included(form);
+    if (withInclude && !(kinds.length === 1 && kinds[0] === "event")) {
+      params.append("include", kinds.map((k) => k + (k === "launch" ? "es" : "s")).join(","));
+    }
     return params.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
   }
 
@@ -45,7 +66,7 @@
     for (const name of ["program", "agency", "type"]) {
       picked.push(...checked(form, name).map((box) => box.dataset.name).sort());
     }
-    return "Spaceflight events" + (picked.length ? " — " + picked.join(" · ") : "");
+    return `Spaceflight ${noun(included(form))}` + (picked.length ? " — " + picked.join(" · ") : "");
   }
 
   function withQuery(url, query) {
@@ -65,6 +86,7 @@
   }
 
   function formatWhen(event) {
+    // Both kinds carry `net`: "NET June 2026" when the date is vague.
     if (event.precision.vague) return event.net;
     const start = new Date(event.start);
     if (event.all_day) {
@@ -95,11 +117,15 @@
     }
     const title = document.createElement("span");
     title.className = "event-title";
-    title.textContent = event.name; // text, never HTML: LL2 data is untrusted
+    // text, never HTML: LL2 data is untrusted
+    title.textContent = event.kind === "launch" ? event.title.replace(/^NET [^:]*: /, "") : event.name;
     item.append(when, title);
     const meta = document.createElement("span");
     meta.className = "event-meta";
-    meta.textContent = [event.type && event.type.name, event.location].filter(Boolean).join(" · ");
+    const kind = event.kind === "launch"
+      ? ["Launch", event.provider && event.provider.name].filter(Boolean).join(" · ")
+      : event.type && event.type.name;
+    meta.textContent = [kind, event.location].filter(Boolean).join(" · ");
     item.append(meta);
     if (event.webcast && /^https?:\/\//.test(event.webcast)) {
       const watch = document.createElement("a");
@@ -114,12 +140,12 @@
   }
 
   let previewRequest = 0;
-  async function updatePreview(base, query) {
+  async function updatePreview(base, stem, query) {
     const list = document.getElementById("preview");
     if (!list) return;
     const ticket = ++previewRequest;
     try {
-      const response = await fetch(withQuery(`${base}/events.json`, query));
+      const response = await fetch(withQuery(`${base}${stem}.json`, query));
       if (ticket !== previewRequest) return;
       if (!response.ok) {
         const message = (await response.text()).trim();
@@ -130,7 +156,9 @@
       }
       const data = await response.json();
       const today = new Date().toISOString().slice(0, 10);
-      const next = data.events.filter((e) => e.start.slice(0, 10) >= today).slice(0, PREVIEW_SIZE);
+      const items = [...(data.events || []), ...(data.launches || [])]
+        .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+      const next = items.filter((e) => e.start.slice(0, 10) >= today).slice(0, PREVIEW_SIZE);
       list.replaceChildren(...(next.length ? next.map(previewItem) : [Object.assign(
         document.createElement("li"), { className: "muted empty", textContent: "No upcoming events match yet." },
       )]));
@@ -141,8 +169,10 @@
 
   function update(form) {
     const base = form.dataset.base;
-    const query = queryString(form);
-    const feedUrl = withQuery(`${base}/events.ics`, query);
+    const query = queryString(form, true);
+    const feedQuery = queryString(form, false);
+    const stem = feedStem(included(form));
+    const feedUrl = withQuery(`${base}${stem}.ics`, feedQuery);
     const widgetUrl = withQuery(`${base}/widget`, query);
     const name = calendarName(form);
     const webcal = feedUrl.replace(/^https?:/, "webcal:");
@@ -159,7 +189,7 @@
     const error = document.getElementById("query-error");
     if (error) error.remove();
     history.replaceState(null, "", withQuery(location.pathname, query));
-    updatePreview(base, query);
+    updatePreview(base, stem, feedQuery);
   }
 
   function wireFilters() {

@@ -1,4 +1,5 @@
-// icalfeed widget: local times in the agenda, and a month grid built from /events.json.
+// icalfeed widget: local times in the agenda, and a month grid built from the feed's JSON
+// (/events.json, /launches.json or /feed.json, by what the selection includes).
 // Without JavaScript the server-rendered agenda (in UTC) still works.
 "use strict";
 
@@ -86,7 +87,12 @@
   async function load() {
     try {
       const response = await fetch(body.dataset.jsonUrl);
-      if (response.ok) events = (await response.json()).events;
+      if (response.ok) {
+        const data = await response.json();
+        // Events and launches arrive as two lists; the grid shows them together by start.
+        events = [...(data.events || []), ...(data.launches || [])]
+          .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+      }
     } catch (error) {
       body.setAttribute("data-error", String(error));
     }
