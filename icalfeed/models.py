@@ -582,7 +582,7 @@ class Launch:
             name=name,
             slug=_text(raw.get("slug")) or slugify(name),
             net=net,
-            precision=Precision.from_ll2(raw.get("net_precision")),
+            precision=_net_precision(raw),
             window_start=parse_datetime(raw.get("window_start")),
             window_end=parse_datetime(raw.get("window_end")),
             last_updated=parse_datetime(raw.get("last_updated")),
@@ -668,6 +668,8 @@ _LAUNCH_FIELDS: dict[str, Any] = {
             "location",
             "webcast_live",
             "feature_image",
+            "tbddate",
+            "tbdtime",
         ]
     },
     "net_precision": {"id": None, "name": None},
@@ -716,6 +718,20 @@ def _keep(raw: Any, spec: Mapping[str, Any]) -> Any:
         if name in raw:
             kept[name] = raw[name] if inner is None else _keep(raw[name], inner)
     return kept
+
+
+def _net_precision(raw: Mapping[str, Any]) -> Precision:
+    """``net_precision`` (2.2.0+); the 2.0/2.1 schema says ``tbddate``/``tbdtime`` instead:
+    a date still to be determined is known to the month, a time to be determined to the day."""
+    if isinstance(raw.get("net_precision"), Mapping):
+        return Precision.from_ll2(raw["net_precision"])
+    if raw.get("tbddate") is True:
+        return Precision.MONTH
+    if raw.get("tbdtime") is True:
+        return Precision.DAY
+    if raw.get("tbddate") is False and raw.get("tbdtime") is False:
+        return Precision.MINUTE
+    return Precision.UNKNOWN
 
 
 def _family(config: Mapping[str, Any]) -> str | None:

@@ -56,3 +56,38 @@ def event_by_name(fragment: str) -> dict[str, Any]:
         if fragment.lower() in item["name"].lower():
             return copy.deepcopy(item)
     raise KeyError(fragment)
+
+
+LAUNCH_FIXTURES = Path(__file__).parent / "data" / "launches"
+_STAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def rebased_launches(now: datetime) -> list[dict[str, Any]]:
+    """The ten detailed 2.2.0 fixture launches moved to NETs 1, 6, 11 … 46 days after `now`
+    (windows moved with them, last edited three days ago), and three copies turned into past
+    successes 10, 30 and 200 days ago."""
+    path = next(LAUNCH_FIXTURES.glob("*mode-detailed*.json"))
+    originals = json.loads(path.read_text())["results"]
+    launches = []
+    for number, raw in enumerate(originals):
+        launch = copy.deepcopy(raw)
+        _move(launch, now + timedelta(days=1 + 5 * number, hours=number))
+        launch["last_updated"] = (now - timedelta(days=3, minutes=-7 * number)).strftime(_STAMP)
+        launches.append(launch)
+    for number, days in enumerate((10, 30, 200)):
+        launch = copy.deepcopy(originals[number])
+        launch["id"] = f"00000000-0000-4000-8000-{number:012d}"
+        launch["slug"] += "-past"
+        net = now - timedelta(days=days)
+        _move(launch, net)
+        launch["status"] = {"id": 3, "name": "Launch Successful", "abbrev": "Success"}
+        launch["last_updated"] = (net + timedelta(hours=1)).strftime(_STAMP)
+        launches.append(launch)
+    return launches
+
+
+def _move(launch: dict[str, Any], net: datetime) -> None:
+    shift = net - datetime.fromisoformat(launch["net"])
+    for name in ("net", "window_start", "window_end"):
+        if launch.get(name):
+            launch[name] = (datetime.fromisoformat(launch[name]) + shift).strftime(_STAMP)

@@ -75,10 +75,15 @@ def test_list_mode_keeps_names():
     assert launch.pad.latitude is None
 
 
-def test_legacy_launch_has_unknown_precision():
-    launch = launches_of("legacy_")[0]
-    assert launch.precision is Precision.UNKNOWN and launch.last_updated is None
+def test_legacy_launch_precision_comes_from_the_tbd_flags():
+    launch = launches_of("legacy_")[0]  # tbddate and tbdtime both false: a known time
+    assert launch.precision is Precision.MINUTE and launch.last_updated is None
     assert launch.rocket == "New Shepard" and launch.orbit == "Suborbital"
+    raw = items("legacy_")[0]
+    assert Launch.from_ll2({**raw, "tbdtime": True}).precision is Precision.DAY
+    assert Launch.from_ll2({**raw, "tbddate": True, "tbdtime": True}).precision is Precision.MONTH
+    bare = {k: v for k, v in raw.items() if k not in ("tbddate", "tbdtime")}
+    assert Launch.from_ll2(bare).precision is Precision.UNKNOWN
 
 
 @pytest.mark.parametrize(

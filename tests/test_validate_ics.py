@@ -36,6 +36,17 @@ QUERIES = [
     "type=docking&year=1999",
 ]
 ROUTES = ["/programs/spacex-starship.ics", "/agencies/nasa.ics", "/types/docking.ics"]
+# The launches feed and combined calendars (#9), on the sample's real launches.
+LAUNCH_URLS = [
+    f"/launches.ics?{ALL}",
+    f"/launches.ics?{ALL}&alarm=15,60&rocket=falcon",
+    f"/launches.ics?{ALL}&status=tbd,tbc&vague=mark",
+    f"/feed.ics?{ALL}",
+    f"/feed.ics?{ALL}&agency=spacex&alarm=30",
+    f"/programs/spacex-starship.ics?{ALL}&include=events,launches",
+    f"/programs/starlink.ics?{ALL}&include=launches",
+    f"/agencies/spacex.ics?{ALL}&include=all",
+]
 
 pytestmark = pytest.mark.skipif(
     not ICSCHECK.exists(), reason="validation harness not installed (run `make icscheck`)"
@@ -43,7 +54,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_feeds_pass_every_parser_and_the_lint(client, tmp_path):
-    urls = [f"/events.ics?{q}" for q in QUERIES] + [f"{r}?{ALL}" for r in ROUTES]
+    urls = [f"/events.ics?{q}" for q in QUERIES] + [f"{r}?{ALL}" for r in ROUTES] + LAUNCH_URLS
     files = []
     for number, url in enumerate(urls):
         response = client.get(url)

@@ -1,0 +1,188 @@
+"""Syncing launches beside events from a fake LL2 on loopback: one budget for both, each kind
+fresh on its own schedule, incremental by `last_updated__gte`, removals only inside the
+reconciled horizon."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+import pytest
+from fake_ll2 import FakeLL2
+from icalendar import Calendar
+from ll2data import rebased_launches, upstream_events
+from synctools import Clock, make_syncer
+
+from icalfeed.config import Settings
+from icalfeed.filters import LAUNCHES_ONLY, FeedQuery
+from icalfeed.output import render_feed
+from icalfeed.sync import Syncer
+
+START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+STAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@pytest.fixture
+def fake() -> FakeLL2:
+    server = FakeLL2(upstream_events(), launches=rebased_launches(START)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(tmp_path, fake) -> Settings:
+    """The default schedule and budget (launches on), against this module's fake LL2."""
+    (tmp_path / "var").mkdir()
+    return Settings(
+        upstream_url=fake.base_url, data_dir=tmp_path / "var", connect_timeout=2, read_timeout=2
+    )
+
+
+def launch_keys(syncer: Syncer) -> set[str]:
+    return {k for k in syncer.store.snapshot.entries if k.startswith("launch:")}
+
+
+def expected_keys(fake: FakeLL2, now: datetime, history_days: int = 60) -> set[str]:
+    floor = now - timedelta(days=history_days)
+    return {
+        f"launch:{x['id']}"
+        for x in fake.launches.values()
+        if datetime.fromisoformat(x["net"]) >= floor
+    }
+
+
+def launches_feed(syncer: Syncer, now: datetime) -> Calendar:
+    snapshot = syncer.store.snapshot
+    query = FeedQuery.from_string("start=2026-01-01", snapshot.catalog, LAUNCHES_ONLY)
+    return Calendar.from_ical(render_feed("ics", snapshot, query, now, 2000).body)
+
+
+def test_first_sync_reads_both_kinds_in_six_requests(settings, fake):
+    clock = Clock(START)
+    syncer = make_syncer(settings, clock)
+    report = syncer.run()
+    assert report.ok, report.line()
+    assert len(fake.requests_for("events")) == 4  # 1 upcoming + 3 history pages
+    upcoming, changes = fake.requests_for("launches")  # one page each
+    assert upcoming.path == "/2.3.0/launches/upcoming/"
+    assert upcoming.params["net__lte"] == (START + timedelta(days=30)).strftime(STAMP)
+    assert changes.params["net__gte"] == (START - timedelta(days=60)).strftime(STAMP)
+    assert changes.params["ordering"] == "last_updated"
+    assert "last_updated__gte" not in changes.params
+    assert launch_keys(syncer) == expected_keys(fake, START)
+    assert len(launch_keys(syncer)) < len(fake.launches)  # the 200-day-old one stays out
+    state = syncer.store.snapshot.sync("launch")
+    assert state.backfill_complete and state.watermark == max(
+        x["last_updated"] for x in fake.launches.values()
+    )
+    assert report.seen["launch"] > 0 and "launches" in report.line()
+
+
+def test_changed_launch_arrives_by_the_watermark_and_moves(settings, fake):
+    clock = Clock(START)
+    syncer = make_syncer(settings, clock)
+    syncer.run()
+    watermark = syncer.store.snapshot.sync("launch").watermark
+    launch_id = next(iter(sorted(fake.launches)))
+    moved = copy.deepcopy(fake.launches[launch_id])
+    net = datetime.fromisoformat(moved["net"]) + timedelta(days=1)
+    moved.update(
+        net=net.strftime(STAMP),
+        window_start=net.strftime(STAMP),
+        window_end=(net + timedelta(hours=2)).strftime(STAMP),
+        last_updated=(START + timedelta(minutes=5)).strftime(STAMP),
+    )
+    fake.launches[launch_id] = moved
+    fake.requests.clear()
+    clock.advance(minutes=11)  # launch changes are due (10 min), event changes not (20)
+    report = syncer.run()
+    assert report.ok and report.requests == 1
+    (seen,) = fake.requests
+    assert seen.path == "/2.3.0/launches/" and seen.params["last_updated__gte"] == watermark
+    entry = syncer.store.snapshot.entries[f"launch:{launch_id}"]
+    assert entry.sequence == 1 and entry.item.net == net
+    (vevent,) = [
+        v for v in launches_feed(syncer, clock.now).walk("VEVENT") if launch_id in str(v["UID"])
+    ]
+    assert vevent.decoded("DTSTART") == net and int(vevent["SEQUENCE"]) == 1
+
+
+def test_removal_counts_inside_the_horizon_only(settings, fake):
+    clock = Clock(START)
+    syncer = make_syncer(settings, clock)
+    syncer.run()
+    soon = _launch_at(fake, START + timedelta(days=5))
+    later = _launch_at(fake, START + timedelta(days=40))
+    del fake.launches[soon], fake.launches[later]
+    clock.advance(minutes=61)
+    report = syncer.run()
+    assert report.ok and report.counts.removed == 1
+    entries = syncer.store.snapshot.entries
+    assert entries[f"launch:{soon}"].removed_at == clock.now
+    assert entries[f"launch:{later}"].removed_at is None  # beyond the horizon: unknown
+    statuses = {
+        str(v["UID"]): str(v["STATUS"]) for v in launches_feed(syncer, clock.now).walk("VEVENT")
+    }
+    assert statuses[f"ll2-launch-{soon}@icalfeed"] == "CANCELLED"
+    clock.advance(days=8)
+    syncer.run()
+    assert f"launch:{soon}" not in syncer.store.snapshot.entries
+
+
+def test_three_hours_of_syncing_stay_in_budget_and_keep_both_kinds_fresh(settings, fake):
+    clock = Clock(START)
+    syncer = make_syncer(settings, clock)
+    stamps: list[tuple[datetime, str]] = []
+    fake.on_request = lambda seen: stamps.append((clock.now, seen.path))
+    stopped = []
+    for minute in range(180):
+        report = syncer.run()
+        if report.out_of_budget:
+            stopped.append(minute)
+        clock.advance(minutes=1)
+    # Never more than the hourly budget in any hour, events and launches together.
+    for when, _ in stamps:
+        in_hour = [t for t, _ in stamps if when <= t < when + timedelta(hours=1)]
+        assert len(in_hour) <= settings.requests_per_hour
+    # Once the backfill's extra pages have left the hour, the schedule fits the budget
+    # with room to spare: 1 + 3 event requests and 1 + 6 launch requests an hour.
+    assert all(minute <= 61 for minute in stopped), stopped
+    late = [(t, p) for t, p in stamps if t >= START + timedelta(minutes=70)]
+    for when, _ in late:
+        if when + timedelta(hours=1) <= START + timedelta(minutes=180):
+            assert len([t for t, _ in late if when <= t < when + timedelta(hours=1)]) <= 11
+    for path, most in (("/2.3.0/launches/", 10), ("/2.3.0/events/", 20)):
+        times = [t for t, p in late if p == path]
+        gaps = [(b - a).total_seconds() / 60 for a, b in pairwise(times)]
+        assert times and max(gaps) <= most, (path, gaps)
+    for path in ("/2.3.0/launches/upcoming/", "/2.3.0/events/upcoming/"):
+        assert 1 <= len([t for t, p in late if p == path]) <= 2  # hourly
+
+
+def test_a_small_budget_is_shared_so_launches_are_not_starved(settings, fake):
+    assert len(fake.events) > 200  # 3 pages of event history
+    small = replace(settings, requests_per_hour=4)
+    clock = Clock(START)
+    syncer = make_syncer(small, clock)
+    syncer.run()
+    # 2 reconciles, then the 2 requests left split: one page of events, one of launches.
+    assert len(fake.requests_for("launches")) == 2 and len(fake.requests_for("events")) == 2
+    assert syncer.store.snapshot.sync("launch").backfill_complete
+    assert not syncer.store.snapshot.sync("event").backfill_complete
+    assert launch_keys(syncer) == expected_keys(fake, START)
+
+
+def test_launches_can_be_switched_off(settings, fake):
+    syncer = make_syncer(replace(settings, launches=False), Clock(START))
+    assert syncer.run().ok
+    assert fake.requests_for("launches") == [] and not launch_keys(syncer)
+
+
+def _launch_at(fake: FakeLL2, when: datetime) -> str:
+    """The id of the fake's launch whose NET is nearest `when`."""
+    return min(
+        fake.launches.values(),
+        key=lambda x: abs(datetime.fromisoformat(x["net"]) - when),
+    )["id"]
