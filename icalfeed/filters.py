@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from .catalog import Catalog, Kind, Words
 from .errors import QueryError, shown
-from .models import Event, Item, Launch, slugify
+from .models import PLURAL, Event, Item, Launch, slugify
 from .snapshot import Entry, Snapshot
 
 DEFAULT_LOOKBACK = timedelta(days=31)
@@ -243,7 +243,7 @@ class FeedQuery:
         add("pad", sorted(self.pads))
         add("exclude_pad", sorted(self.exclude_pads))
         if self.include != EVENTS_ONLY:
-            add("include", [f"{kind}s" for kind in sorted(self.include, key=_KIND_ORDER.index)])
+            add("include", [PLURAL[kind] for kind in sorted(self.include, key=_KIND_ORDER.index)])
         return params
 
     def query_string(self, catalog: Catalog) -> str:

@@ -15,11 +15,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from ll2data import event_by_name
+from ll2data import event_by_name, rebased_launches
 
 from icalfeed import create_app
 from icalfeed.config import Settings
-from icalfeed.models import parse_events
+from icalfeed.models import parse_events, parse_launches
 from icalfeed.store import load_sample, write_snapshot
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,7 +34,8 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 
 def _snapshot_with_probe(data_dir: Path) -> None:
-    """The sample plus one upcoming event whose name and description are hostile."""
+    """The sample plus one upcoming event whose name and description are hostile, and the
+    fixture launches moved into the coming weeks."""
     probe = event_by_name("Booster 19 Rollout")
     probe.update(
         id=999999,
@@ -46,7 +47,9 @@ def _snapshot_with_probe(data_dir: Path) -> None:
         location="<b>Starbase</b>",
         vid_urls=[{"url": "javascript:alert(1)"}, {"url": "https://example.org/watch"}],
     )
-    snapshot, _ = load_sample().merge(parse_events([probe]).items, datetime.now(UTC))
+    now = datetime.now(UTC)
+    snapshot, _ = load_sample().merge(parse_events([probe]).items, now)
+    snapshot, _ = snapshot.merge(parse_launches(rebased_launches(now)).items, now)
     data_dir.mkdir(parents=True, exist_ok=True)
     write_snapshot(data_dir / "snapshot.json", snapshot)
 
@@ -169,6 +172,41 @@ def test_build_a_feed_by_clicking(page, server):
     # The server renders the same URL for the same selection (no JavaScript needed).
     page.goto(server + "/?type=flyby&vague=hide&alarm=15,60")
     assert page.input_value("#feed-url") == expected
+    assert page.errors == []
+
+
+def test_builder_adds_launches_to_the_calendar(page, server):
+    page.goto(server + "/")
+    page.check("#program-spacex-starship")
+    page.check("#include-launches")
+    expected = f"{server}/feed.ics?program=spacex-starship"
+    page.wait_for_function(
+        "expected => document.getElementById('feed-url').value === expected", arg=expected
+    )
+
+    assert page.text_content("#calendar-name") == (
+        "Spaceflight events and launches — SpaceX Starship"
+    )
+    page.wait_for_selector("#preview [id^=ll2-launch-]")
+    assert "Starship | Flight 13" in page.inner_text("#preview")
+    assert "include=events,launches" in page.url
+    assert "include=events,launches" in page.get_attribute("#widget-link", "href")
+    page.uncheck("#include-events")
+    expected = f"{server}/launches.ics?program=spacex-starship"
+    page.wait_for_function(
+        "expected => document.getElementById('feed-url').value === expected", arg=expected
+    )
+    page.wait_for_function("() => !document.querySelector('#preview [id^=ll2-event-]')")
+    shot(page, "builder-launches")
+    page.reload()  # the page URL keeps the choice
+    assert page.is_checked("#include-launches") and not page.is_checked("#include-events")
+    assert page.input_value("#feed-url") == expected
+    page.goto(page.get_attribute("#widget-link", "href"))
+    page.wait_for_selector("body[data-loaded=true]")
+    assert "Starship | Flight 13" in page.inner_text("#agenda")
+    assert page.inner_text("h1") == "Spaceflight launches — SpaceX Starship"
+    page.click("#view-month")
+    assert page.is_visible("#month-grid")
     assert page.errors == []
 
 

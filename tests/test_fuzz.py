@@ -34,10 +34,12 @@ from ll2data import event_by_name
 
 from icalfeed import create_app
 from icalfeed.config import Settings
-from icalfeed.filters import KNOWN, FeedQuery
+from icalfeed.errors import QueryError
+from icalfeed.filters import EVENTS_ONLY, EVERYTHING, KNOWN, LAUNCHES_ONLY, FeedQuery
 from icalfeed.models import parse_events
 from icalfeed.output import render_feed
 from icalfeed.snapshot import Snapshot
+from icalfeed.store import load_sample
 
 ICSCHECK = Path(__file__).resolve().parents[1] / ".cache" / "icscheck"
 LINT = ICSCHECK / "checkers" / "ics_lint.py"
@@ -230,6 +232,25 @@ def check_answer(client: FlaskClient, url: str) -> int:
 @example(route="/events.ics", pairs=[("end", "9999-12-31"), ("date__gt", "9999-12-31")])
 def test_random_query_strings_never_fail_the_server(client, route, pairs):
     event(f"status {check_answer(client, f'{route}?{encode_query(pairs)}')}")
+
+
+@settings(FUZZ, max_examples=600)
+@given(pairs=PAIRS, route_include=st.sampled_from(["event", "launch", "both"]))
+@example(pairs=[("include", "launches")], route_include="event")
+@example(pairs=[("id", "e1079d3a-c0a6-4b42-bc1d-92e48a5a78fc,1327")], route_include="both")
+def test_readable_params_parse_back_to_the_same_query(pairs, route_include):
+    """What the builder and widget links write (`to_params`) means what was asked."""
+    catalog = _SAMPLE.catalog
+    default = {"event": EVENTS_ONLY, "launch": LAUNCHES_ONLY, "both": EVERYTHING}[route_include]
+    try:
+        query = FeedQuery.from_args(pairs, catalog, default)
+    except QueryError:
+        return
+    again = FeedQuery.from_string(query.query_string(catalog), catalog)
+    assert again == query
+
+
+_SAMPLE = load_sample()
 
 
 RAW_QUERY = st.lists(

@@ -26,7 +26,7 @@
 
   // What the calendar includes: ["event"], ["launch"] or both (events when nothing is ticked).
   function included(form) {
-    const kinds = checked(form, "include").map((box) => box.value.replace(/s$/, ""));
+    const kinds = checked(form, "include").map((box) => (box.value === "launches" ? "launch" : "event"));
     return kinds.length ? ["event", "launch"].filter((k) => kinds.includes(k)) : ["event"];
   }
 
