@@ -537,17 +537,23 @@ class _Parser:
         return frozenset(v.lower() for v in self.values.get("id", []) if _UUID.match(v.lower()))
 
     def words(self, name: str, known: Words, *, prefix: bool = False) -> frozenset[str]:
-        """Slugs of names the snapshot's launches use; QueryError with suggestions when a
-        value names nothing (with `prefix`, ``falcon-9`` also names ``falcon-9-block-5``)."""
+        """Slugs of launch names (with `prefix`, ``falcon-9`` also names ``falcon-9-block-5``).
+
+        A value no launch uses yet is a 400 only when it looks like a typo of one that does
+        (``falcon-8``); otherwise it is kept and matches nothing for now, so a feed URL for
+        a rocket whose first launch is not listed yet still subscribes."""
         result = set()
         for value in self.values.get(name, []):
             word = slugify(value)
-            if not word or not (
-                rocket_matches(word, known.words) if prefix else word in known.words
-            ):
-                close = difflib.get_close_matches(word, sorted(known.words), n=3, cutoff=0.6)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise QueryError(f"unknown {known.label} '{shown(value)}'{hint}", tuple(close))
+            if not word:
+                raise QueryError(f"{name} needs a name, got '{shown(value)}'")
+            if not (rocket_matches(word, known.words) if prefix else word in known.words):
+                close = difflib.get_close_matches(word, sorted(known.words), n=3, cutoff=0.75)
+                if close:
+                    raise QueryError(
+                        f"unknown {known.label} '{shown(value)}' (did you mean '{close[0]}'?)",
+                        tuple(close),
+                    )
             result.add(word)
         return frozenset(result)
 

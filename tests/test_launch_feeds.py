@@ -104,8 +104,9 @@ def test_launch_filters_select_exactly_the_matching_launches(client, query, pick
     [
         ("rocket=falcon-8", "unknown rocket 'falcon-8' (did you mean 'falcon-9'?)"),
         ("status=maybe", "status must be one of go, tbd, success, failure, hold"),
-        ("orbit=mars", "unknown orbit 'mars'"),
-        ("mission_type=tourism-in-space", "unknown mission type"),
+        ("orbit=gtoo", "unknown orbit 'gtoo' (did you mean 'gto'?)"),
+        ("mission_type=comunications", "unknown mission type 'comunications'"),
+        ("rocket=---", "rocket needs a name"),
         ("include=rockets", "include takes events, launches or both"),
         ("id=not-a-uuid", "id takes event ids (whole numbers) or launch ids (UUIDs)"),
     ],
@@ -114,6 +115,11 @@ def test_bad_launch_queries_are_400_with_the_reason(client, query, message):
     response = client.get(f"/launches.ics?{query}")
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
+
+
+def test_a_rocket_not_flown_yet_is_an_empty_feed_not_an_error(client):
+    cal = calendar(client, "/launches.ics?rocket=new-glenn&orbit=mars")
+    assert cal.walk("VEVENT") == [] and "Spaceflight launches" in str(cal["X-WR-CALNAME"])
 
 
 def test_alarms_only_on_timed_launches(client):
