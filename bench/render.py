@@ -1,4 +1,5 @@
-"""Cold render time of the largest fixture feed (every sample event), ICS and JSON.
+"""Cold render time of the largest fixture feeds (every sample event, every launch, both
+together), ICS and JSON.
 
 Usage: .venv/bin/python bench/render.py [repeats]
 Prints min / median milliseconds; not a test.
@@ -19,17 +20,19 @@ from icalfeed.store import load_sample
 def main(repeats: int = 20) -> None:
     sample = load_sample()
     day = datetime(2026, 11, 25, tzinfo=UTC)
-    query = FeedQuery.from_string("start=1957-01-01", sample.catalog)
-    for fmt in ("ics", "json"):
-        times = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            feed = render_feed(fmt, sample, query, day, 2000)
-            times.append((time.perf_counter() - started) * 1000)
-        print(
-            f"{fmt}: {len(sample.entries)} events, {len(feed.body) // 1024} KiB, "
-            f"min {min(times):.1f} ms, median {statistics.median(times):.1f} ms"
-        )
+    for include in ("events", "launches", "events,launches"):
+        query = FeedQuery.from_string(f"start=1957-01-01&include={include}", sample.catalog)
+        for fmt in ("ics", "json"):
+            times = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                feed = render_feed(fmt, sample, query, day, 2000)
+                times.append((time.perf_counter() - started) * 1000)
+            print(
+                f"{include:>15} {fmt:>4}: {sample.count('event')} events, "
+                f"{sample.count('launch')} launches, {len(feed.body) // 1024} KiB, "
+                f"min {min(times):.1f} ms, median {statistics.median(times):.1f} ms"
+            )
 
 
 if __name__ == "__main__":

@@ -54,13 +54,18 @@ _ONE = timedelta(microseconds=1)
 # Launch Library 2 paging/format parameters: accepted so an LL2 query string can be pasted,
 # and ignored because a calendar always holds the whole selection.
 IGNORED = ("format", "mode", "limit", "offset", "ordering")
-# Our parameter → the LL2 /events/ filter names that mean the same.
+# Our parameter → the LL2 /events/ and /launches/ filter names that mean the same.
 ALIASES = {
-    "agency": ("agency__ids",),
+    "agency": ("agency__ids", "lsp__id", "lsp__name"),
     "program": ("program__ids",),
     "type": ("type__ids",),
-    "start": ("date__gte",),
-    "end": ("date__lte",),
+    "start": ("date__gte", "net__gte"),
+    "end": ("date__lte", "net__lte"),
+    "date__gt": ("net__gt",),
+    "date__lt": ("net__lt",),
+    "status": ("status__ids",),
+    "rocket": ("rocket__configuration__name", "rocket__configuration__full_name"),
+    "orbit": ("mission__orbit__name",),
 }
 PARAMETERS = (
     "agency",
@@ -620,6 +625,8 @@ class _Parser:
         if value is None:
             return None
         parsed = parse_moment(value, end_of_day=end_of_day)
+        if parsed is not None and not 1900 <= (parsed + shift).year <= 2200:
+            parsed = None
         if parsed is None:
             raise QueryError(
                 f"{name} must be an ISO date or datetime (2026-06-01 or 2026-06-01T12:00:00Z), "
@@ -673,8 +680,8 @@ def parse_moment(text: str, *, end_of_day: bool = False) -> datetime | None:
         value = datetime.fromisoformat(text)
     except ValueError:
         return None
-    if not 1900 <= value.year <= 2200:
-        return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    value = value.astimezone(UTC) if 1900 <= value.year <= 2200 else value
+    # Checked in UTC: "2200-12-31T23:59:59-14:00" is already 2201, which no URL could carry.
+    return value if 1900 <= value.year <= 2200 else None

@@ -20,7 +20,7 @@ from .ics import (
     summary,
     vague_period,
 )
-from .models import Event, Launch, Precision
+from .models import Event, Item, Launch, Precision
 from .snapshot import Entry
 from .titles import CalendarMeta
 
@@ -70,18 +70,10 @@ def event_json(entry: Entry) -> dict[str, Any]:
         if event.type
         else None,
         "agencies": [{"id": a.id, "name": a.name, "abbrev": a.abbrev} for a in event.agencies],
-        "programs": [{"id": p.id, "name": p.name, "slug": p.slug} for p in event.programs],
         "launches": [{"id": x.id, "name": x.name, "slug": x.slug} for x in event.launches],
         "location": event.location,
         "description": event.description,
-        "webcast": best_video_url(event),
-        "webcast_live": event.webcast_live,
-        "videos": [
-            {"url": v.url, "title": v.title, "publisher": v.publisher, "live": v.live}
-            for v in event.videos
-        ],
-        "links": [{"url": link.url, "title": link.title} for link in event.info_links],
-        "image": event.image_url,
+        **_programs_and_media(event),
         "ll2_url": f"https://ll.thespacedevs.com/2.3.0/events/{event.id}/",
     }
 
@@ -155,16 +147,23 @@ def launch_json(entry: Entry) -> dict[str, Any]:
         if pad
         else None,
         "location": launch.location,
-        "programs": [{"id": p.id, "name": p.name, "slug": p.slug} for p in launch.programs],
-        "webcast": best_video_url(launch),
-        "webcast_live": launch.webcast_live,
+        **_programs_and_media(launch),
+        "ll2_url": f"https://ll.thespacedevs.com/2.3.0/launches/{launch.id}/",
+    }
+
+
+def _programs_and_media(item: Item) -> dict[str, Any]:
+    """The fields events and launches share: programs, webcasts, links and the image."""
+    return {
+        "programs": [{"id": p.id, "name": p.name, "slug": p.slug} for p in item.programs],
+        "webcast": best_video_url(item),
+        "webcast_live": item.webcast_live,
         "videos": [
             {"url": v.url, "title": v.title, "publisher": v.publisher, "live": v.live}
-            for v in launch.videos
+            for v in item.videos
         ],
-        "links": [{"url": link.url, "title": link.title} for link in launch.info_links],
-        "image": launch.image_url,
-        "ll2_url": f"https://ll.thespacedevs.com/2.3.0/launches/{launch.id}/",
+        "links": [{"url": link.url, "title": link.title} for link in item.info_links],
+        "image": item.image_url,
     }
 
 

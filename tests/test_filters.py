@@ -191,3 +191,16 @@ def test_parse_moment_accepts_the_plus_that_became_a_space():
 
 def test_feed_day_rounds_down():
     assert feed_day(datetime(2026, 11, 25, 23, 59, tzinfo=UTC)) == NOW
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "start=2200-12-31T23:59:59-14:00",
+        "net__gt=2200-12-31T23:59:59.999999Z",
+        "date__lt=1900-01-01",
+    ],
+)
+def test_bounds_beyond_the_years_a_url_can_carry_are_400(query):
+    with pytest.raises(QueryError, match="must be an ISO date or datetime"):
+        FeedQuery.from_string(query, load_sample().catalog)

@@ -100,6 +100,26 @@ def test_launch_filters_select_exactly_the_matching_launches(client, query, pick
 
 
 @pytest.mark.parametrize(
+    ("ll2", "ours"),
+    [
+        ("lsp__name=SpaceX&status__ids=1", "agency=spacex&status=go"),
+        ("lsp__id=121&mission__orbit__name=Low Earth Orbit", "agency=121&orbit=low-earth-orbit"),
+        ("rocket__configuration__name=Falcon 9&net__gte=2021-01-01", "rocket=falcon-9"),
+        ("rocket__configuration__full_name=Falcon 9 Block 5", "rocket=falcon-9-block-5"),
+        ("net__gt=2021-12-12T00:00:00Z&net__lt=2021-12-20", "end=2021-12-19"),
+    ],
+)
+def test_an_ll2_launches_query_string_pastes_into_a_feed_url(client, ll2, ours):
+    since = "" if "net__gte" in ll2 else f"&{SINCE}"
+    pasted = client.get(f"/launches.ics?{ll2}&mode=list&limit=10{since}")
+    written = client.get(f"/launches.ics?{ours}&{SINCE}")
+    assert pasted.status_code == written.status_code == 200, pasted.data[:200]
+    assert Calendar.from_ical(pasted.data).walk("VEVENT"), "the filter must select something"
+    if "net__gt" not in ll2:
+        assert pasted.data == written.data
+
+
+@pytest.mark.parametrize(
     ("query", "message"),
     [
         ("rocket=falcon-8", "unknown rocket 'falcon-8' (did you mean 'falcon-9'?)"),
