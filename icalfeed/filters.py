@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from .catalog import Catalog, Kind, Words
+from .catalog import Catalog, Kind
 from .errors import QueryError, shown
 from .models import PLURAL, Event, Item, Launch, slugify
 from .snapshot import Entry, Snapshot
@@ -296,6 +296,25 @@ def _rocket_words(item: Item) -> set[str]:
     return words
 
 
+def unmatched_names(query: FeedQuery, catalog: Catalog) -> list[str]:
+    """One line per rocket, orbit or mission type of `query` that no known launch uses,
+    with the closest known name: what a 400 would have said, had the name been wrong
+    rather than new."""
+    notes = []
+    for wanted, known, prefix in (
+        (query.rockets | query.exclude_rockets, catalog.rockets, True),
+        (query.orbits | query.exclude_orbits, catalog.orbits, False),
+        (query.mission_types | query.exclude_mission_types, catalog.mission_types, False),
+    ):
+        for word in sorted(wanted):
+            if rocket_matches(word, known.words) if prefix else word in known.words:
+                continue
+            close = difflib.get_close_matches(word, sorted(known.words), n=1, cutoff=0.6)
+            hint = f" (closest known: '{close[0]}')" if close else ""
+            notes.append(f"no listed launch has {known.label} '{word}' yet{hint}")
+    return notes
+
+
 def rocket_matches(wanted: str, words: Iterable[str]) -> bool:
     """`falcon-9` names "Falcon 9" and, as a prefix, "Falcon 9 Block 5"."""
     return any(w == wanted or w.startswith(wanted + "-") for w in words)
@@ -499,14 +518,14 @@ class _Parser:
             vague=self.choice("vague", VAGUE_MODES, "mark"),
             alarms=self.alarms(),
             launch_ids=self.launch_ids(),
-            rockets=self.words("rocket", c.rockets, prefix=True),
-            exclude_rockets=self.words("exclude_rocket", c.rockets, prefix=True),
+            rockets=self.words("rocket"),
+            exclude_rockets=self.words("exclude_rocket"),
             statuses=self.statuses("status"),
             exclude_statuses=self.statuses("exclude_status"),
-            orbits=self.words("orbit", c.orbits),
-            exclude_orbits=self.words("exclude_orbit", c.orbits),
-            mission_types=self.words("mission_type", c.mission_types),
-            exclude_mission_types=self.words("exclude_mission_type", c.mission_types),
+            orbits=self.words("orbit"),
+            exclude_orbits=self.words("exclude_orbit"),
+            mission_types=self.words("mission_type"),
+            exclude_mission_types=self.words("exclude_mission_type"),
             pads=self.pads("pad"),
             exclude_pads=self.pads("exclude_pad"),
             include=self.include(),
@@ -541,24 +560,16 @@ class _Parser:
     def launch_ids(self) -> frozenset[str]:
         return frozenset(v.lower() for v in self.values.get("id", []) if _UUID.match(v.lower()))
 
-    def words(self, name: str, known: Words, *, prefix: bool = False) -> frozenset[str]:
-        """Slugs of launch names (with `prefix`, ``falcon-9`` also names ``falcon-9-block-5``).
-
-        A value no launch uses yet is a 400 only when it looks like a typo of one that does
-        (``falcon-8``); otherwise it is kept and matches nothing for now, so a feed URL for
-        a rocket whose first launch is not listed yet still subscribes."""
+    def words(self, name: str) -> frozenset[str]:
+        """Slugs of launch names (rockets, orbits, mission types). Any well-formed name is
+        kept, known or not: the snapshot only holds recent launches, so a rocket before its
+        first listed flight (or an orbit not used this month) is an empty feed, not an error;
+        `unmatched_names` says so in the JSON."""
         result = set()
         for value in self.values.get(name, []):
             word = slugify(value)
             if not word:
                 raise QueryError(f"{name} needs a name, got '{shown(value)}'")
-            if not (rocket_matches(word, known.words) if prefix else word in known.words):
-                close = difflib.get_close_matches(word, sorted(known.words), n=3, cutoff=0.75)
-                if close:
-                    raise QueryError(
-                        f"unknown {known.label} '{shown(value)}' (did you mean '{close[0]}'?)",
-                        tuple(close),
-                    )
             result.add(word)
         return frozenset(result)
 
@@ -577,8 +588,13 @@ class _Parser:
 
     def pads(self, name: str) -> frozenset[str]:
         """Pad ids as digits, anything else as text to find in "<pad>, <location>"."""
-        values = self.values.get(name, [])
-        return frozenset(v if _is_number(v) else fold(v) for v in values if v.strip()) - {""}
+        result = set()
+        for value in self.values.get(name, []):
+            text = value if _is_number(value) else fold(value)
+            if not text.strip(" -_.,"):
+                raise QueryError(f"{name} needs a pad id or name, got '{shown(value)}'")
+            result.add(text)
+        return frozenset(result)
 
     def names(self, name: str, kind: Kind) -> frozenset[int]:
         return frozenset(kind.resolve(v) for v in self.values.get(name, []))

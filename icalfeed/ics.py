@@ -276,7 +276,14 @@ def clean_line(text: str) -> str:
 
 # ----------------------------------------------------------------------------- launches
 # Launch Library 2 status abbreviations a calendar can treat as settled.
+# LL2 launch status ids: Go, Success, Failure, In Flight, Partial Failure are settled;
+# TBD, Hold, TBC are not. Another id is judged by its words.
+_CONFIRMED_LAUNCH_IDS = frozenset({1, 3, 4, 6, 7})
+_TENTATIVE_LAUNCH_IDS = frozenset({2, 5, 8})
 _CONFIRMED_LAUNCH = {"go", "success", "failure", "partial failure", "in flight"}
+_CONFIRMED_LAUNCH |= {"payload deployed", "deployed"}
+# A longer "window" on a timed launch is a placeholder, not a time to block out.
+MAX_LAUNCH_WINDOW = timedelta(days=2)
 
 
 def launch_vevent(
@@ -320,12 +327,19 @@ def launch_vevent(
 def launch_span(launch: Launch) -> tuple[date | datetime, date | datetime | None]:
     """Timed launches cover their window when one is known; others as events do."""
     if launch.precision.is_timed:
-        opens, closes = launch.window_start, launch.window_end
-        if opens and closes and closes > opens:
-            return opens, closes
-        return launch.net, None
+        window = launch_window(launch)
+        return window if window else (launch.net, None)
     day = launch.net.date()
     return day, day + timedelta(days=1)
+
+
+def launch_window(launch: Launch) -> tuple[datetime, datetime] | None:
+    """The launch window when it is believable: it opens before it closes, holds the NET
+    (a window left behind by a NET change is stale) and lasts at most MAX_LAUNCH_WINDOW."""
+    opens, closes = launch.window_start, launch.window_end
+    if opens is None or closes is None or not opens < closes <= opens + MAX_LAUNCH_WINDOW:
+        return None
+    return (opens, closes) if opens <= launch.net <= closes else None
 
 
 def launch_summary(launch: Launch) -> str:
@@ -341,9 +355,14 @@ def launch_summary(launch: Launch) -> str:
 def launch_status(launch: Launch, removed_at: datetime | None) -> str:
     if removed_at is not None:
         return "CANCELLED"
-    settled = launch.status is not None and (
-        (launch.status.abbrev or launch.status.name).lower() in _CONFIRMED_LAUNCH
-    )
+    status = launch.status
+    if status is None:
+        settled = False
+    elif status.id in _CONFIRMED_LAUNCH_IDS or status.id in _TENTATIVE_LAUNCH_IDS:
+        settled = status.id in _CONFIRMED_LAUNCH_IDS
+    else:
+        words = {(status.abbrev or "").lower(), status.name.lower()}
+        settled = bool(words & _CONFIRMED_LAUNCH)
     return "CONFIRMED" if settled and not launch.precision.is_vague else "TENTATIVE"
 
 
@@ -372,10 +391,11 @@ def describe_launch(launch: Launch, removed_at: datetime | None = None) -> str:
             lines.append(f"{label}: {reason}")
     if launch.precision.is_timed:
         lines.append(f"When: {launch.net:%Y-%m-%d %H:%M} UTC ({launch.precision.label})")
-        if launch.window_start and launch.window_end and launch.window_end > launch.window_start:
-            lines.append(
-                f"Window: {launch.window_start:%H:%M}–{launch.window_end:%H:%M} UTC"  # noqa: RUF001
-            )
+        window = launch_window(launch)
+        if window:
+            opens, closes = window
+            shown = "%H:%M" if closes.date() == opens.date() else "%Y-%m-%d %H:%M"
+            lines.append(f"Window: {opens.strftime(shown)}–{closes.strftime(shown)} UTC")  # noqa: RUF001
     else:
         period = period_label(launch.net, launch.precision)
         lines.append(f"When: NET {period} ({launch.precision.label})")

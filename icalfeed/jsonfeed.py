@@ -4,6 +4,7 @@ stable field names, ISO 8601 dates in UTC.  Deterministic bytes, like the calend
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -26,16 +27,22 @@ from .titles import CalendarMeta
 
 
 def render_json(
-    selection: Selection, meta: CalendarMeta, kinds: frozenset[str] = frozenset({Event.kind})
+    selection: Selection,
+    meta: CalendarMeta,
+    kinds: frozenset[str] = frozenset({Event.kind}),
+    notes: Sequence[str] = (),
 ) -> bytes:
     """The document: `events` (and `launches` when the query includes them), each in start
-    order; `count` and `total` count both."""
+    order; `count` and `total` count both; `notes` (when any) say why a filter may match
+    nothing yet."""
     document: dict[str, Any] = {
         "calendar": {"name": meta.name, "description": meta.description},
         "count": len(selection.entries),
         "total": selection.total,
         "attribution": ATTRIBUTION,
     }
+    if notes:
+        document["notes"] = list(notes)
     if Event.kind in kinds:
         document["events"] = [event_json(e) for e in selection.entries if isinstance(e.item, Event)]
     if Launch.kind in kinds:

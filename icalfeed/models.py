@@ -786,11 +786,15 @@ def _pad(raw: Any, list_location: Any) -> Pad | None:
     if not isinstance(raw, Mapping) or not _line(raw.get("name")):
         return None
     location = _mapping(raw.get("location"))
+    latitude = _coordinate(raw.get("latitude"), 90)
+    longitude = _coordinate(raw.get("longitude"), 180)
+    if latitude is None or longitude is None or (latitude == 0 and longitude == 0):
+        latitude = longitude = None  # 0,0 is LL2's placeholder, not the Gulf of Guinea
     return Pad(
         id=_int(raw.get("id")),
         name=_line(raw.get("name")),
         location=_line(location.get("name")) or None,
-        latitude=_coordinate(raw.get("latitude"), 90),
-        longitude=_coordinate(raw.get("longitude"), 180),
+        latitude=latitude,
+        longitude=longitude,
         map_url=_url(raw.get("map_url")),
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from . import ics
-from .filters import FeedQuery, select
+from .filters import FeedQuery, select, unmatched_names
 from .jsonfeed import render_json
 from .snapshot import Entry, Snapshot
 from .titles import calendar_meta
@@ -44,7 +44,8 @@ def render_feed(
     selection = select(snapshot, query, day, limit)
     meta = calendar_meta(query, snapshot.catalog, selection)
     if fmt == "json":
-        body = render_json(selection, meta, query.include)
+        notes = unmatched_names(query, snapshot.catalog)
+        body = render_json(selection, meta, query.include, notes)
     else:
         body = ics.render(selection.entries, meta, query.alarms, pieces)
     return Rendered(body, last_modified(selection.entries, day), meta.filename)

@@ -199,30 +199,38 @@ class Snapshot:
                 changed += 1
         return replace(self, entries=entries), MergeCounts(added, changed, 0, unchanged)
 
-    def mark_missing(
-        self,
-        kind: str,
-        seen: set[str],
-        now: datetime,
-        until: datetime | None = None,
-    ) -> tuple[Snapshot, MergeCounts]:
-        """After a complete read of the upcoming window of `kind` (up to `until`, when the
-        read was bounded): items that should be in it but are not were removed upstream.
-        They stay (cancelled) until `prune` drops them."""
+    def missing(
+        self, kind: str, seen: set[str], now: datetime, until: datetime | None = None
+    ) -> list[str]:
+        """Keys of `kind` that a complete read of the upcoming window (up to `until`, when
+        the read was bounded) should have listed but did not, soonest first."""
+        gone = [
+            entry
+            for key, entry in self.entries.items()
+            if entry.kind == kind
+            and key not in seen
+            and entry.removed_at is None
+            and entry.item.start > now + REMOVAL_MARGIN
+            and (until is None or entry.item.start <= until)
+        ]
+        return [e.item.key for e in sorted(gone, key=lambda e: (e.item.start, e.item.key))]
+
+    def mark_removed(self, keys: Iterable[str], now: datetime) -> tuple[Snapshot, MergeCounts]:
+        """These items were removed upstream: they stay (cancelled) until `prune` drops them."""
         entries = dict(self.entries)
         removed = 0
-        for key, entry in self.entries.items():
-            start = entry.item.start
-            if (
-                entry.kind == kind
-                and key not in seen
-                and entry.removed_at is None
-                and start > now + REMOVAL_MARGIN
-                and (until is None or start <= until)
-            ):
+        for key in keys:
+            entry = entries.get(key)
+            if entry is not None and entry.removed_at is None:
                 entries[key] = entry.changed(removed_at=now, sequence=entry.sequence + 1)
                 removed += 1
         return replace(self, entries=entries), MergeCounts(removed=removed)
+
+    def mark_missing(
+        self, kind: str, seen: set[str], now: datetime, until: datetime | None = None
+    ) -> tuple[Snapshot, MergeCounts]:
+        """`mark_removed` of everything `missing` names."""
+        return self.mark_removed(self.missing(kind, seen, now, until), now)
 
     def prune(self, now: datetime) -> Snapshot:
         """Drop items removed upstream longer ago than the grace period."""

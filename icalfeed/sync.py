@@ -6,7 +6,9 @@ when due:
 
 1. *Reconcile* the upcoming window (``/events/upcoming/``, ``/launches/upcoming/`` up to a
    horizon; usually one page each): the items calendars care about most, and the only way
-   to notice one deleted upstream.
+   to notice one deleted upstream.  An item the window no longer lists is asked after by
+   id (one more request, only when something is missing): still there means it moved out
+   of the window (a launch slipping past the horizon) and is updated; gone means deleted.
 2. *Changes* (``/events/?ordering=last_updated&last_updated__gte=<watermark>``, the same on
    ``/launches/`` limited to recent and future launches): from an empty watermark this is the
    backfill, resumed hour after hour as the budget allows; afterwards only what changed.
@@ -25,7 +27,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -40,6 +42,8 @@ from .upstream import LL2Client, Page
 
 # Longest pause between attempts after repeated failures.
 MAX_BACKOFF_SECONDS = 3600.0
+# Items missing from an upcoming window asked after by id in one request (a short URL).
+MAX_RECHECKED = 50
 log = logging.getLogger(__name__)
 
 
@@ -238,7 +242,7 @@ class Syncer:
             report.out_of_budget = True
             return
         until = now + stream.horizon if stream.horizon is not None else None
-        candidate, counts = work.snap.mark_missing(stream.kind, seen, now, until)
+        missing = work.snap.missing(stream.kind, seen, now, until)
         upcoming = sum(
             1
             for e in work.snap.entries.values()
@@ -247,19 +251,44 @@ class Syncer:
             and e.item.start > now
             and (until is None or e.item.start <= until)
         )
-        if counts.removed and (not seen or counts.removed > max(3, upcoming // 2)):
+        if missing and (not seen or len(missing) > max(3, upcoming // 2)):
             # One glitchy answer must not cancel a calendar's worth of items.
             log.warning(
                 "upcoming %s: LL2 lists %d and we would remove %d of %d; not believed",
                 PLURAL[stream.kind],
                 len(seen),
-                counts.removed,
+                len(missing),
                 upcoming,
             )
-        else:
-            work.snap = candidate
+        elif missing:
+            checked = missing[:MAX_RECHECKED]
+            listed = self._still_listed(stream, work, report, now, checked)
+            if listed is None:
+                # No request left to tell a deletion from a move: decide next time.
+                report.out_of_budget = True
+                return
+            work.snap, counts = work.snap.mark_removed(set(checked) - listed, now)
             report.counts += counts
         work.snap = work.snap.with_sync(stream.kind, reconciled_at=now)
+
+    def _still_listed(
+        self, stream: Stream, work: _Work, report: SyncReport, now: datetime, keys: list[str]
+    ) -> set[str] | None:
+        """Asks LL2 by id for items missing from the upcoming window. Those it still has were
+        moved out of the window (a launch that slipped past the horizon, an event dated back
+        into the past) and are merged as they are now; the rest were deleted. None when the
+        budget has no request left."""
+        wanted = set(keys)
+        ids = ",".join(key.partition(":")[2] for key in keys)
+        params = {"mode": "detailed", "id": ids}
+        work.new_pass()
+        listed: set[str] | None = None
+        for page in self.client.pages(stream.path, params, stream.parse, max_pages=1):
+            items = tuple(pair for pair in page.parsed.items if pair[0].key in wanted)
+            page = replace(page, parsed=replace(page.parsed, items=items))
+            self._absorb(stream, work, page, report, now, "rechecked")
+            listed = {item.key for item, _ in items} | (page.parsed.unparsed_keys & wanted)
+        return listed
 
     def _changes(
         self, stream: Stream, work: _Work, report: SyncReport, now: datetime, max_pages: int

@@ -124,7 +124,9 @@ def healthz() -> tuple[Response, int]:
         "last_error": runtime.store.last_error,
         "offline": runtime.settings.offline,
         "role": runtime.role,
-        "backfill_complete": events.backfill_complete,
+        # Every kind this service syncs has its history (per kind: `streams`).
+        "backfill_complete": events.backfill_complete
+        and (launches.backfill_complete or not runtime.settings.launches),
         "streams": {
             kind: {
                 "items": snapshot.count(kind),

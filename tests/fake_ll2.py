@@ -90,6 +90,9 @@ class FakeLL2:
         date = "net" if launches else "date"
         if path.rstrip("/").endswith("upcoming"):
             items = [e for e in items if _when(e.get(date)) >= self.now]
+        if "id" in params:
+            wanted = set(params["id"].split(","))
+            items = [e for e in items if str(e["id"]) in wanted]
         if "net__gte" in params:
             items = [e for e in items if _when(e.get("net")) >= _when(params["net__gte"])]
         if "net__lte" in params:

@@ -122,10 +122,7 @@ def test_an_ll2_launches_query_string_pastes_into_a_feed_url(client, ll2, ours):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("rocket=falcon-8", "unknown rocket 'falcon-8' (did you mean 'falcon-9'?)"),
         ("status=maybe", "status must be one of go, tbd, success, failure, hold"),
-        ("orbit=gtoo", "unknown orbit 'gtoo' (did you mean 'gto'?)"),
-        ("mission_type=comunications", "unknown mission type 'comunications'"),
         ("rocket=---", "rocket needs a name"),
         ("include=rockets", "include takes events, launches or both"),
         ("id=not-a-uuid", "id takes event ids (whole numbers) or launch ids (UUIDs)"),
@@ -137,9 +134,25 @@ def test_bad_launch_queries_are_400_with_the_reason(client, query, message):
     assert message in response.get_data(as_text=True)
 
 
-def test_a_rocket_not_flown_yet_is_an_empty_feed_not_an_error(client):
-    cal = calendar(client, "/launches.ics?rocket=new-glenn&orbit=mars")
+@pytest.mark.parametrize(
+    "query",
+    ["rocket=ariane-6", "rocket=new-glenn&orbit=mars", "rocket=falcon-8", "orbit=lunar-orbit"],
+)
+def test_a_rocket_not_flown_yet_is_an_empty_feed_not_an_error(client, query):
+    """The snapshot holds recent launches only: a name it has not seen may be new, not
+    wrong (ariane-6 is one letter from ariane-5), so the feed subscribes and stays empty."""
+    cal = calendar(client, f"/launches.ics?{query}")
     assert cal.walk("VEVENT") == [] and "Spaceflight launches" in str(cal["X-WR-CALNAME"])
+
+
+def test_the_json_says_which_names_no_launch_uses_yet(client):
+    document = client.get("/launches.json?rocket=falcon-8,falcon-9&orbit=gtoo").get_json()
+    assert document["notes"] == [
+        "no listed launch has rocket 'falcon-8' yet (closest known: 'falcon-9')",
+        "no listed launch has orbit 'gtoo' yet (closest known: 'gto')",
+    ]
+    assert document["launches"] == []  # falcon-9 and gtoo: AND across parameters
+    assert "notes" not in client.get("/launches.json?rocket=falcon-9").get_json()
 
 
 def test_alarms_only_on_timed_launches(client):
@@ -225,3 +238,9 @@ def test_launch_feeds_answer_conditional_requests(client):
     first = client.get(f"/launches.ics?{SINCE}")
     again = client.get(f"/launches.ics?{SINCE}", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_a_pad_of_punctuation_only_is_400(client):
+    response = client.get("/launches.ics?pad=-")
+    assert response.status_code == 400
+    assert "pad needs a pad id or name, got '-'" in response.get_data(as_text=True)

@@ -66,6 +66,43 @@ def test_no_window_means_the_net_and_no_end():
     assert "DTEND" not in event
 
 
+@pytest.mark.parametrize(
+    ("window", "why"),
+    [
+        (("2026-07-19T14:00:00Z", "2026-07-19T18:00:00Z"), "stale: the NET moved a day on"),
+        (("2026-07-20T15:00:00Z", "2026-07-20T18:00:00Z"), "opens after the NET"),
+        (("2026-07-20T14:00:00Z", "2026-09-20T14:00:00Z"), "two months is a placeholder"),
+        (("2026-07-20T18:00:00Z", "2026-07-20T14:00:00Z"), "closes before it opens"),
+    ],
+)
+def test_an_unbelievable_window_falls_back_to_the_net(window, why):
+    raw = detailed()
+    raw["window_start"], raw["window_end"] = window
+    event = mapped(raw)
+    assert event["DTSTART"].dt == datetime(2026, 7, 20, 14, 49, 32, tzinfo=UTC), why
+    assert "DTEND" not in event, why
+    assert "Window:" not in str(event["DESCRIPTION"])
+
+
+def test_a_window_past_midnight_names_both_days():
+    raw = detailed()
+    raw.update(window_start="2026-07-20T14:00:00Z", window_end="2026-07-21T02:00:00Z")
+    event = mapped(raw)
+    assert event["DTEND"].dt == datetime(2026, 7, 21, 2, 0, tzinfo=UTC)
+    assert "Window: 2026-07-20 14:00–2026-07-21 02:00 UTC" in str(event["DESCRIPTION"])  # noqa: RUF001
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude"), [("0.0", "0.0"), (None, "-120.6"), ("91", "10"), ("x", "10")]
+)
+def test_no_geo_without_real_coordinates(latitude, longitude):
+    raw = detailed()
+    raw["pad"].update(latitude=latitude, longitude=longitude)
+    event = mapped(raw)
+    assert "GEO" not in event
+    assert str(event["LOCATION"]).startswith("Space Launch Complex 4E")
+
+
 @pytest.mark.parametrize("precision", [3, 4, 5])
 def test_day_precision_is_all_day(precision):
     raw = detailed()
@@ -94,23 +131,32 @@ def test_vague_precisions_are_tentative_and_labelled(precision, label):
 
 
 @pytest.mark.parametrize(
-    ("abbrev", "expected"),
+    ("status", "expected"),
     [
-        ("Go", "CONFIRMED"),
-        ("TBD", "TENTATIVE"),
-        ("TBC", "TENTATIVE"),
-        ("Hold", "TENTATIVE"),
-        ("Success", "CONFIRMED"),
-        ("Failure", "CONFIRMED"),
+        ((1, "Go for Launch", "Go"), "CONFIRMED"),
+        ((2, "To Be Determined", "TBD"), "TENTATIVE"),
+        ((8, "To Be Confirmed", "TBC"), "TENTATIVE"),
+        ((5, "On Hold", "Hold"), "TENTATIVE"),
+        ((3, "Launch Successful", "Success"), "CONFIRMED"),
+        ((4, "Launch Failure", "Failure"), "CONFIRMED"),
+        ((6, "Launch in Flight", "In Flight"), "CONFIRMED"),
+        ((7, "Launch was a Partial Failure", "Partial Failure"), "CONFIRMED"),
+        # The id decides, whatever the words; without a known id, the words do.
+        ((3, "Launch Successful", None), "CONFIRMED"),
+        ((None, "Go", None), "CONFIRMED"),
+        ((9, "Payload Deployed", "Deployed"), "CONFIRMED"),
+        ((99, "Something New", None), "TENTATIVE"),
     ],
 )
-def test_status_mapping(abbrev, expected):
+def test_status_mapping(status, expected):
     raw = detailed()
-    raw["status"] = {"id": 1, "name": abbrev, "abbrev": abbrev}
-    raw["holdreason"] = "Range conflict" if abbrev == "Hold" else ""
+    number, name, abbrev = status
+    raw["status"] = {"id": number, "name": name, "abbrev": abbrev}
+    raw["holdreason"] = "Range conflict" if number == 5 else ""
     event = mapped(raw)
     assert event["STATUS"] == expected
-    if abbrev == "Hold":
+    assert f"Status: {name}" in str(event["DESCRIPTION"])
+    if number == 5:
         assert "Hold: Range conflict" in str(event["DESCRIPTION"])
 
 

@@ -131,6 +131,59 @@ def test_removal_counts_inside_the_horizon_only(settings, fake):
     assert f"launch:{soon}" not in syncer.store.snapshot.entries
 
 
+def test_a_launch_slipping_past_the_horizon_moves_and_is_not_cancelled(settings, fake):
+    clock = Clock(START)
+    syncer = make_syncer(settings, clock)
+    syncer.run()
+    deleted = _launch_at(fake, START + timedelta(days=11))
+    slipping = _launch_at(fake, START + timedelta(days=26))
+    del fake.launches[deleted]
+    net = START + timedelta(days=40)
+    fake.launches[slipping] = {
+        **fake.launches[slipping],
+        "net": net.strftime(STAMP),
+        "window_start": net.strftime(STAMP),
+        "window_end": (net + timedelta(hours=1)).strftime(STAMP),
+        "last_updated": (START + timedelta(minutes=50)).strftime(STAMP),
+    }
+    fake.requests.clear()
+    clock.advance(minutes=61)  # the reconcile runs before the changes pass
+    report = syncer.run()
+    assert report.ok and report.counts.removed == 1
+    recheck = next(r for r in fake.requests if "id" in r.params)
+    assert recheck.path == "/2.3.0/launches/"
+    assert recheck.params["id"] == f"{deleted},{slipping}"  # soonest first
+    entries = syncer.store.snapshot.entries
+    assert entries[f"launch:{deleted}"].removed_at == clock.now
+    moved = entries[f"launch:{slipping}"]
+    assert moved.removed_at is None and moved.item.net == net
+    assert moved.sequence == 1  # one change (the move), not a removal and a comeback
+    statuses = {
+        str(v["UID"]): str(v["STATUS"]) for v in launches_feed(syncer, clock.now).walk("VEVENT")
+    }
+    assert statuses[f"ll2-launch-{slipping}@icalfeed"] != "CANCELLED"
+    assert statuses[f"ll2-launch-{deleted}@icalfeed"] == "CANCELLED"
+
+
+def test_no_removal_without_a_request_left_to_confirm_it(settings, fake):
+    clock = Clock(START)
+    syncer = make_syncer(settings, clock)
+    syncer.run()
+    deleted = _launch_at(fake, START + timedelta(days=11))
+    del fake.launches[deleted]
+    clock.advance(minutes=61)
+    budget = syncer.client.budget
+    while budget.status().remaining > 2:  # the two reconciles, nothing to recheck with
+        budget.try_spend()
+    report = syncer.run()
+    assert report.out_of_budget and report.counts.removed == 0
+    assert syncer.store.snapshot.entries[f"launch:{deleted}"].removed_at is None
+    assert syncer.store.snapshot.sync("launch").reconciled_at == START  # still due
+    clock.advance(minutes=61)
+    assert syncer.run().counts.removed == 1
+    assert syncer.store.snapshot.entries[f"launch:{deleted}"].removed_at == clock.now
+
+
 def test_three_hours_of_syncing_stay_in_budget_and_keep_both_kinds_fresh(settings, fake):
     clock = Clock(START)
     syncer = make_syncer(settings, clock)
