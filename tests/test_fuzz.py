@@ -36,7 +36,8 @@ from icalfeed import create_app
 from icalfeed.config import Settings
 from icalfeed.errors import QueryError
 from icalfeed.filters import EVENTS_ONLY, EVERYTHING, KNOWN, LAUNCHES_ONLY, FeedQuery
-from icalfeed.models import parse_events
+from icalfeed.ics import launch_span
+from icalfeed.models import parse_events, parse_launches
 from icalfeed.output import render_feed
 from icalfeed.snapshot import Snapshot
 from icalfeed.store import load_sample
@@ -644,6 +645,162 @@ def test_successive_versions_of_one_event_keep_the_feed_valid(events):
                 newest = max(new.last_updated, before.item.last_updated)
                 assert entry.item.last_updated == newest
     check_ics(render_all(snapshot)[0])
+
+
+LAUNCH_BASE = json.loads(
+    (
+        Path(__file__).parent
+        / "data"
+        / "launches"
+        / "ll2-2.2.0_ll_launch-upcoming_mode-detailed_limit10__AArlert-world_tunnel.json"
+    ).read_text()
+)["results"][0]
+COORDINATES = st.one_of(
+    st.floats(-200, 200, allow_nan=False).map(str),
+    st.floats(-90, 90, allow_nan=False),
+    st.sampled_from(["0", "0.0", 0, "nan", "inf", "-1e309"]),
+    JUNK,
+)
+LAUNCH_FIELDS: dict[str, st.SearchStrategy[Any]] = {
+    "id": weighted(
+        (4, st.uuids().map(str)), (1, st.uuids().map(lambda u: str(u).upper())), (1, JUNK)
+    ),
+    "name": TEXT,
+    "slug": st.one_of(TEXT, JUNK),
+    "net": DATES,
+    "net_precision": PRECISIONS,
+    "window_start": DATES,
+    "window_end": DATES,
+    "last_updated": DATES,
+    "status": st.one_of(
+        st.fixed_dictionaries(
+            {"id": st.one_of(st.integers(0, 12), JUNK)},
+            optional={"name": TEXT, "abbrev": st.one_of(TEXT, JUNK)},
+        ),
+        JUNK,
+    ),
+    "probability": st.one_of(st.integers(-5, 150), JUNK),
+    "holdreason": st.one_of(TEXT, JUNK),
+    "failreason": st.one_of(TEXT, JUNK),
+    "launch_service_provider": st.one_of(
+        st.fixed_dictionaries({}, optional={"id": IDS, "name": TEXT, "abbrev": TEXT}), JUNK
+    ),
+    "rocket": st.one_of(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "configuration": st.fixed_dictionaries(
+                    {}, optional={"id": IDS, "name": TEXT, "family": TEXT, "full_name": TEXT}
+                )
+            },
+        ),
+        JUNK,
+    ),
+    "mission": st.one_of(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "name": TEXT,
+                "description": TEXT,
+                "type": st.one_of(TEXT, JUNK),
+                "orbit": st.one_of(
+                    st.fixed_dictionaries({}, optional={"name": TEXT, "abbrev": TEXT}), JUNK
+                ),
+            },
+        ),
+        JUNK,
+    ),
+    "pad": st.one_of(
+        st.fixed_dictionaries(
+            {"name": TEXT},
+            optional={
+                "id": IDS,
+                "latitude": COORDINATES,
+                "longitude": COORDINATES,
+                "map_url": URLS,
+                "location": st.one_of(st.fixed_dictionaries({"name": TEXT}), JUNK),
+            },
+        ),
+        TEXT,
+        JUNK,
+    ),
+    "vidURLs": FIELDS["vid_urls"],
+    "infoURLs": FIELDS["info_urls"],
+    "program": FIELDS["program"],
+    "image": st.one_of(URLS, st.fixed_dictionaries({"image_url": URLS})),
+    "webcast_live": JUNK,
+}
+
+
+@st.composite
+def ll2_launches(draw: st.DrawFn) -> dict[str, Any]:
+    """The real fixture launch (Falcon 9, window, pad with coordinates) with fields replaced,
+    removed or drifted; the NET, its precision and the window change most often."""
+    launch = copy.deepcopy(LAUNCH_BASE)
+    names = draw(st.lists(st.sampled_from(sorted(LAUNCH_FIELDS)), max_size=6, unique=True))
+    if draw(st.booleans()):
+        names += ["net", "net_precision", "window_start", "window_end"]
+    for name in dict.fromkeys(names):
+        if draw(st.integers(0, 5)) == 0:
+            launch.pop(name, None)
+        else:
+            launch[name] = draw(LAUNCH_FIELDS[name])
+    return launch
+
+
+@settings(FUZZ, max_examples=300)
+@given(launches=st.lists(ll2_launches(), min_size=1, max_size=3))
+def test_random_ll2_launches_parse_merge_and_render(launches):
+    """Any launch LL2 could send: parsed or skipped (never an exception), and whatever is kept
+    renders a valid calendar and JSON that reload from disk byte for byte."""
+    page = parse_launches(launches)
+    assert len(page.items) + page.skipped == len(launches)
+    event(f"{len(page.items)} of {len(launches)} launches usable")
+    snapshot, _ = Snapshot({}).merge(page.items, NOW)
+    query = FeedQuery.from_string(f"{ALL}&include=events,launches", snapshot.catalog)
+    ics = render_feed("ics", snapshot, query, DAY, 2000).body
+    js = render_feed("json", snapshot, query, DAY, 2000).body
+    calendar = check_ics(ics)
+    assert sorted(str(v["UID"]) for v in calendar.walk("VEVENT")) == sorted(
+        f"ll2-launch-{entry.item.id}@icalfeed" for entry in snapshot.entries.values()
+    )
+    for vevent in calendar.walk("VEVENT"):
+        if "GEO" in vevent:
+            geo = vevent["GEO"]
+            assert -90 <= geo.latitude <= 90 and -180 <= geo.longitude <= 180
+            assert (geo.latitude, geo.longitude) != (0, 0)
+    document = json.loads(js)
+    assert {x["id"] for x in document["launches"]} == {
+        entry.item.id for entry in snapshot.entries.values()
+    }
+    for launch in document["launches"]:
+        if launch["end"] is not None:
+            assert launch["end"] > launch["start"]
+    disk = json.dumps(snapshot.to_json(), ensure_ascii=False, separators=(",", ":"))
+    reloaded = Snapshot.from_json(json.loads(disk.encode()), "snapshot")
+    assert reloaded.version == snapshot.version
+    again = FeedQuery.from_string(f"{ALL}&include=events,launches", reloaded.catalog)
+    assert render_feed("ics", reloaded, again, DAY, 2000).body == ics
+    assert render_feed("json", reloaded, again, DAY, 2000).body == js
+
+
+@settings(FUZZ, max_examples=100)
+@given(launches=st.lists(ll2_launches(), min_size=1, max_size=4))
+def test_successive_versions_of_one_launch_never_lower_its_sequence(launches):
+    """One launch re-read with drifting NETs, windows and junk: SEQUENCE never goes down,
+    rises whenever its start moves, and the calendar stays valid."""
+    key = f"launch:{LAUNCH_BASE['id']}"
+    snapshot, _ = Snapshot({}).merge(parse_launches([LAUNCH_BASE]).items, NOW)
+    for number, raw in enumerate(launches):
+        raw["id"] = LAUNCH_BASE["id"]
+        before = snapshot.entries[key]
+        snapshot, _ = snapshot.merge(parse_launches([raw]).items, NOW + timedelta(hours=number))
+        after = snapshot.entries[key]
+        assert after.sequence >= before.sequence
+        if launch_span(after.item) != launch_span(before.item):  # DTSTART/DTEND moved
+            assert after.sequence > before.sequence
+    query = FeedQuery.from_string(f"{ALL}&include=launches", snapshot.catalog)
+    check_ics(render_feed("ics", snapshot, query, DAY, 2000).body)
 
 
 # =========================================================================== regressions
