@@ -93,6 +93,23 @@ def test_an_event_gone_from_upcoming_is_cancelled_then_pruned(online_settings, f
     assert "event:384" not in syncer.store.snapshot.entries
 
 
+def test_an_event_dated_back_into_the_past_moves_and_is_not_cancelled(online_settings, fake_ll2):
+    clock = Clock()
+    syncer = make_syncer(online_settings, clock)
+    syncer.run()
+    moved = dict(fake_ll2.events[384], date="2026-11-20T10:00:00Z")  # LL2 corrected the date
+    moved["last_updated"] = "2026-11-25T12:30:00Z"
+    fake_ll2.upsert(moved)
+    fake_ll2.requests.clear()
+    clock.advance(minutes=61)
+    report = syncer.run()
+    assert report.counts.removed == 0
+    (recheck,) = [r for r in fake_ll2.requests if "id" in r.params]
+    assert recheck.path == "/2.3.0/events/" and recheck.params["id"] == "384"
+    entry = syncer.store.snapshot.entries["event:384"]
+    assert entry.removed_at is None and entry.item.start.day == 20 and entry.sequence == 1
+
+
 def test_failure_midway_keeps_the_pages_already_merged(online_settings, fake_ll2):
     syncer = make_syncer(online_settings, Clock())
     # upcoming page fine, first history page fine, second history page fails
