@@ -3,7 +3,6 @@ embeddable widget.  Views stay thin; what they show is computed by small pure he
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -11,6 +10,7 @@ from flask import Blueprint, Response, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from .catalog import Catalog, Kind
+from .choices import builder_groups, choices
 from .errors import QueryError
 from .filters import EVENTS_ONLY, LAUNCHES_ONLY, FeedQuery, feed_day, select
 from .ics import best_video_url, launch_summary, summary
@@ -31,24 +31,6 @@ DIRECTORIES = {
     "agencies": ("Agencies", "agency", "agencies"),
     "types": ("Event types", "type", "types"),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """One agency, program or type as the builder and directories list it."""
-
-    slug: str
-    name: str
-    upcoming: int
-    total: int
-    checked: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    param: str
-    title: str
-    choices: tuple[Choice, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,44 +176,6 @@ def feed_url_for(base: str, query: FeedQuery, catalog: Catalog, fmt: str) -> str
     stem = {EVENTS_ONLY: "/events", LAUNCHES_ONLY: "/launches"}.get(query.include, "/feed")
     rest = replace(query, include=EVENTS_ONLY).query_string(catalog)
     return _url(base, f"{stem}.{fmt}", rest)
-
-
-def builder_groups(snapshot: Snapshot, query: FeedQuery, today: datetime) -> list[Group]:
-    catalog = snapshot.catalog
-    return [
-        Group(param, title, choices(kind, snapshot, param, today, picked))
-        for param, title, kind, picked in (
-            ("program", "Programs", catalog.programs, query.programs),
-            ("agency", "Agencies", catalog.agencies, query.agencies),
-            ("type", "Event types", catalog.types, query.types),
-        )
-    ]
-
-
-def choices(
-    kind: Kind, snapshot: Snapshot, param: str, today: datetime, checked: frozenset[int]
-) -> tuple[Choice, ...]:
-    """Every item with its counts, the busiest upcoming first, then by name."""
-    upcoming = upcoming_counts(snapshot, param, today)
-    listed = [
-        Choice(kind.slug(i), kind.name(i), upcoming[i], kind.counts[i], i in checked)
-        for i in kind.items
-    ]
-    return tuple(sorted(listed, key=lambda c: (-c.upcoming, c.name.lower())))
-
-
-def upcoming_counts(snapshot: Snapshot, param: str, today: datetime) -> Counter[int]:
-    counts: Counter[int] = Counter()
-    for entry in snapshot.ordered_entries:
-        item = entry.item
-        if item.start < today or entry.removed_at is not None:
-            continue
-        if param == "type":
-            named = (item.type,) if isinstance(item, Event) and item.type else ()
-        else:
-            named = item.agencies if param == "agency" else item.programs
-        counts.update(n.id for n in named)
-    return counts
 
 
 def row_for(entry: Entry) -> Row:

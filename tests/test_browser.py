@@ -210,6 +210,34 @@ def test_builder_adds_launches_to_the_calendar(page, server):
     assert page.errors == []
 
 
+def test_builder_picks_rockets_and_statuses_once_launches_are_in(page, server):
+    page.goto(server + "/")
+    assert page.is_hidden("#group-rocket") and page.is_hidden("#group-status")
+    page.check("#include-launches")
+    page.wait_for_selector("#group-rocket", state="visible")
+    page.check("#rocket-falcon-9")
+    page.check("#status-go")
+    expected = f"{server}/feed.ics?rocket=falcon-9&status=go"
+    page.wait_for_function(
+        "expected => document.getElementById('feed-url').value === expected", arg=expected
+    )
+    assert page.text_content("#calendar-name") == "Spaceflight events and launches — Falcon 9"
+    page.wait_for_selector("#preview [id^=ll2-launch-]")
+    preview = page.inner_text("#preview")
+    assert "Falcon 9 |" in preview and "Starship |" not in preview
+    shot(page, "builder-rockets")
+    page.reload()  # the page URL keeps the choice; the server renders the same feed URL
+    assert page.is_visible("#group-rocket") and page.is_checked("#rocket-falcon-9")
+    assert page.input_value("#feed-url") == expected
+    page.uncheck("#include-launches")  # events only: the launch filters go with them
+    page.wait_for_function(
+        "expected => document.getElementById('feed-url').value === expected",
+        arg=f"{server}/events.ics",
+    )
+    assert page.is_hidden("#group-rocket")
+    assert page.errors == []
+
+
 def test_builder_on_a_phone(browser, server):
     for width in (375, 320):
         context = browser.new_context(viewport={"width": width, "height": 800}, is_mobile=True)

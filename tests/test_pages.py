@@ -85,6 +85,36 @@ def test_builder_lists_choices_with_counts_and_says_it_shows_the_sample(client):
     assert "from the sample data" in html
 
 
+def test_builder_offers_rockets_and_statuses_only_with_launches(client):
+    html = client.get("/").data.decode()
+    rockets = re.search(r'<fieldset class="group" id="group-rocket"([^>]*)>', html)
+    assert rockets and "hidden" in rockets.group(1) and "data-launches-only" in rockets.group(1)
+    # Falcon 9: 6 launches in the sample, one line however many spellings LL2 has for it.
+    assert re.search(r'value="falcon-9"[^>]*data-name="Falcon 9"', html)
+    assert html.count('name="rocket" value="falcon-9"') == 1
+    assert 'name="rocket" value="falcon-9-block-5"' not in html
+    statuses = re.findall(r'name="status" value="([a-z-]+)"', html)
+    assert statuses == [
+        "go",
+        "tbd",
+        "success",
+        "failure",
+        "hold",
+        "in-flight",
+        "partial-failure",
+        "tbc",
+    ]
+
+    html = client.get("/?include=launches&rocket=falcon-9&status=go").data.decode()
+    shown = re.search(r'<fieldset class="group" id="group-rocket"([^>]*)>', html)
+    assert shown and "hidden" not in shown.group(1)
+    assert re.search(r'value="falcon-9"[^>]*checked', html) and re.search(
+        r'name="status" value="go"[^>]*checked', html
+    )
+    assert attribute(html, "feed-url", "value").endswith("/launches.ics?rocket=falcon-9&status=go")
+    assert "Spaceflight launches — Falcon 9" in html
+
+
 def test_builder_shows_a_bad_query_as_an_error_not_a_crash(client):
     response = client.get("/?program=startship")
     assert response.status_code == 400

@@ -55,6 +55,13 @@
     const minutes = alarms(form.elements.alarm.value);
     if (minutes.length) params.append("alarm", minutes.join(","));
     const kinds = included(form);
+    if (kinds.includes("launch")) {
+      // Rockets by name; statuses in the order the page lists them (LL2's status ids).
+      const rockets = checked(form, "rocket").map((box) => box.value).sort();
+      if (rockets.length) params.append("rocket", rockets.join(","));
+      const statuses = checked(form, "status").map((box) => box.value);
+      if (statuses.length) params.append("status", statuses.join(","));
+    }
     if (withInclude && !(kinds.length === 1 && kinds[0] === "event")) {
       params.append("include", kinds.map((k) => k + (k === "launch" ? "es" : "s")).join(","));
     }
@@ -63,7 +70,9 @@
 
   function calendarName(form) {
     const picked = [];
-    for (const name of ["program", "agency", "type"]) {
+    const names = included(form).includes("launch") ? ["program", "agency", "type", "rocket"]
+      : ["program", "agency", "type"];
+    for (const name of names) {
       picked.push(...checked(form, name).map((box) => box.dataset.name).sort());
     }
     return `Spaceflight ${noun(included(form))}` + (picked.length ? " — " + picked.join(" · ") : "");
@@ -169,6 +178,8 @@
 
   function update(form) {
     const base = form.dataset.base;
+    const withLaunches = included(form).includes("launch");
+    for (const group of form.querySelectorAll("[data-launches-only]")) group.hidden = !withLaunches;
     const query = queryString(form, true);
     const feedQuery = queryString(form, false);
     const stem = feedStem(included(form));
