@@ -121,7 +121,12 @@ def test_python_m_icalfeed_serve_offline_answers(env):
             assert Calendar.from_ical(r.read()).walk("VEVENT")
         checker = ICSCHECK.parent / "checkers" / "http_check.py"
         if checker.exists():  # the shared HTTP checker: ETag, 304, HEAD, byte stability…
-            for path in ("/events.ics", "/programs/spacex-starship.ics?start=2019-01-01"):
+            for path in (
+                "/events.ics",
+                "/programs/spacex-starship.ics?start=2019-01-01",
+                "/launches.ics?start=2021-01-01",
+                "/feed.ics?program=spacex-starship&start=2019-01-01",
+            ):
                 url = f"http://127.0.0.1:{port}{path}"
                 result = subprocess.run(
                     [sys.executable, str(checker), url], capture_output=True, text=True
