@@ -86,18 +86,17 @@ def upcoming_counts(snapshot: Snapshot, param: str, today: datetime) -> Counter[
 def rocket_group(snapshot: Snapshot, query: FeedQuery, today: datetime) -> Group:
     """Rockets by configuration name ("Falcon 9"); the feed also takes families and full
     names, but one line per rocket is what a person picks from."""
-    names: dict[str, str] = {}
 
     def rocket(item: Item) -> Iterable[str]:
         if isinstance(item, Launch) and item.rocket and slugify(item.rocket):
-            names.setdefault(slugify(item.rocket), item.rocket)
             return (slugify(item.rocket),)
         return ()
 
     upcoming, total = _count(snapshot, today, rocket)
+    names = snapshot.catalog.rockets.names  # the spelling the calendar's name uses
     listed = [
-        Choice(slug, name, upcoming[slug], total[slug], slug in query.rockets)
-        for slug, name in names.items()
+        Choice(slug, names.get(slug, slug), upcoming[slug], total[slug], slug in query.rockets)
+        for slug in total
     ]
     return Group("rocket", "Rockets", _busiest_first(listed), launches_only=True)
 

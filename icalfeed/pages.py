@@ -58,6 +58,10 @@ def builder() -> tuple[str, int]:
         query = FeedQuery.from_args(request.args, catalog)
     except QueryError as exc:
         error, query = str(exc), FeedQuery()
+    if Launch.kind not in query.include:
+        # The form hides rockets and statuses without launches; kept, they would silently
+        # empty an events-only feed.
+        query = replace(query, rockets=frozenset(), statuses=frozenset())
     today = feed_day(utcnow())
     base = public_base()
     query_string = query.query_string(catalog)

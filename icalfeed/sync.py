@@ -44,6 +44,8 @@ from .upstream import LL2Client, Page
 MAX_BACKOFF_SECONDS = 3600.0
 # Items missing from an upcoming window asked after by id in one request (a short URL).
 MAX_RECHECKED = 50
+# How long an item LL2 still lists by id, but whose copy here stays stale, is not re-asked.
+RECHECK_QUIET = timedelta(hours=24)
 log = logging.getLogger(__name__)
 
 
@@ -164,6 +166,8 @@ class Syncer:
         self.progress = progress
         self.lock_path = settings.data_dir / "sync.lock"
         self.streams = streams_for(settings)
+        # Keys LL2 still listed by id although they stay stale here, and when it said so.
+        self._still_there: dict[str, datetime] = {}
 
     def run(self, *, full: bool = False, force: bool = False) -> SyncReport:
         """One sync: the passes that are due (all of them with `force`); `full` re-reads the
@@ -242,7 +246,12 @@ class Syncer:
             report.out_of_budget = True
             return
         until = now + stream.horizon if stream.horizon is not None else None
-        missing = work.snap.missing(stream.kind, seen, now, until)
+        missing = [
+            key
+            for key in work.snap.missing(stream.kind, seen, now, until)
+            if now - self._still_there.get(key, datetime.min.replace(tzinfo=now.tzinfo))
+            >= RECHECK_QUIET
+        ]
         upcoming = sum(
             1
             for e in work.snap.entries.values()
@@ -264,11 +273,17 @@ class Syncer:
             checked = missing[:MAX_RECHECKED]
             listed = self._still_listed(stream, work, report, now, checked)
             if listed is None:
-                # No request left to tell a deletion from a move: decide next time.
+                # No request left to tell a deletion from a move: nothing is removed, and the
+                # next hourly reconcile asks again (retrying every minute would spend each
+                # freed request on the window and never reach the recheck).
                 report.out_of_budget = True
-                return
-            work.snap, counts = work.snap.mark_removed(set(checked) - listed, now)
-            report.counts += counts
+            else:
+                work.snap, counts = work.snap.mark_removed(set(checked) - listed, now)
+                report.counts += counts
+                # Still listed by id yet still stale here (LL2 sent an older or unusable
+                # copy): asking again every hour would change nothing, so wait a day.
+                stale = set(work.snap.missing(stream.kind, seen, now, until)) & listed
+                self._still_there.update(dict.fromkeys(stale, now))
         work.snap = work.snap.with_sync(stream.kind, reconciled_at=now)
 
     def _still_listed(
@@ -284,6 +299,11 @@ class Syncer:
         work.new_pass()
         listed: set[str] | None = None
         for page in self.client.pages(stream.path, params, stream.parse, max_pages=1):
+            if page.next_url is not None or (page.count or 0) > len(keys):
+                # More than was asked for: LL2 ignored the id filter, so absence proves
+                # nothing. Remove nothing rather than everything.
+                log.warning("LL2 ignored id= on %s; removals not checked", stream.path)
+                return wanted
             items = tuple(pair for pair in page.parsed.items if pair[0].key in wanted)
             page = replace(page, parsed=replace(page.parsed, items=items))
             self._absorb(stream, work, page, report, now, "rechecked")

@@ -5,6 +5,7 @@ reconciled horizon."""
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -178,10 +179,82 @@ def test_no_removal_without_a_request_left_to_confirm_it(settings, fake):
     report = syncer.run()
     assert report.out_of_budget and report.counts.removed == 0
     assert syncer.store.snapshot.entries[f"launch:{deleted}"].removed_at is None
-    assert syncer.store.snapshot.sync("launch").reconciled_at == START  # still due
+    # Not retried each minute (each freed request would go to the window again): next hour.
+    assert syncer.store.snapshot.sync("launch").reconciled_at == clock.now
     clock.advance(minutes=61)
     assert syncer.run().counts.removed == 1
     assert syncer.store.snapshot.entries[f"launch:{deleted}"].removed_at == clock.now
+
+
+def test_a_recheck_short_of_budget_waits_an_hour_instead_of_starving_the_rest(settings, fake):
+    """The hour's 12 requests spread 5 minutes apart, so they come free one at a time: each
+    must not go to re-reading the window (whose recheck never gets a request of its own)."""
+    clock = Clock(START)
+    syncer = make_syncer(settings, clock)
+    syncer.run()
+    deleted = _launch_at(fake, START + timedelta(days=11))
+    del fake.launches[deleted]
+    clock.advance(minutes=61)
+    spent = [clock.timestamp() - 3600 + 60 + 300 * i for i in range(12)]
+    (settings.data_dir / "budget.json").write_text(
+        json.dumps({"requests": spent, "paused_until": None})
+    )
+    fake.requests.clear()
+    for _ in range(180):
+        syncer.run()
+        clock.advance(minutes=1)
+    windows = [r for r in fake.requests if r.path == "/2.3.0/launches/upcoming/"]
+    changes = [r for r in fake.requests if r.path == "/2.3.0/launches/" and "id" not in r.params]
+    assert len(windows) <= 4 and len(changes) >= 12
+    assert syncer.store.snapshot.entries[f"launch:{deleted}"].removed_at is not None
+
+
+@pytest.mark.parametrize("copy_by_id", ["unusable", "older"])
+def test_an_item_ll2_still_has_but_sends_stale_is_asked_after_once_a_day(
+    settings, fake, copy_by_id
+):
+    clock = Clock(START)
+    syncer = make_syncer(settings, clock)
+    syncer.run()
+    launch = fake.launches[_launch_at(fake, START + timedelta(days=11))]
+    if copy_by_id == "unusable":  # its NET withdrawn: out of the window, and no date to use
+        fake.launches[launch["id"]] = {
+            **launch,
+            "net": None,
+            "last_updated": "2026-11-25T12:30:00Z",
+        }
+    else:  # moved away, but the copy by id is older than ours (a lagging cache upstream)
+        fake.launches[launch["id"]] = {**launch, "net": "2027-06-01T00:00:00Z"}
+        fake.launches[launch["id"]]["last_updated"] = "2000-01-01T00:00:00Z"
+    fake.requests.clear()
+    for _ in range(6):  # six hourly reconciles
+        clock.advance(minutes=61)
+        syncer.run()
+    assert len([r for r in fake.requests if "id" in r.params]) == 1
+    assert syncer.store.snapshot.entries[f"launch:{launch['id']}"].removed_at is None
+
+
+def test_if_ll2_ignores_the_id_filter_nothing_is_removed(settings, fake, monkeypatch):
+    clock = Clock(START)
+    syncer = make_syncer(settings, clock)
+    syncer.run()
+    deleted = _launch_at(fake, START + timedelta(days=11))
+    del fake.launches[deleted]
+    listing = fake.listing
+    unfiltered = dict(fake.launches)  # every launch answers any id=
+    monkeypatch.setattr(
+        fake,
+        "listing",
+        lambda path, params: (
+            {"count": len(unfiltered), "next": None, "results": list(unfiltered.values())}
+            if "id" in params
+            else listing(path, params)
+        ),
+    )
+    clock.advance(minutes=61)
+    report = syncer.run()
+    assert report.ok and report.counts.removed == 0
+    assert syncer.store.snapshot.entries[f"launch:{deleted}"].removed_at is None
 
 
 def test_three_hours_of_syncing_stay_in_budget_and_keep_both_kinds_fresh(settings, fake):

@@ -114,6 +114,11 @@ def test_builder_offers_rockets_and_statuses_only_with_launches(client):
     assert attribute(html, "feed-url", "value").endswith("/launches.ics?rocket=falcon-9&status=go")
     assert "Spaceflight launches — Falcon 9" in html
 
+    # Without launches the rocket boxes are hidden: they must not silently empty the feed.
+    html = client.get("/?rocket=falcon-9&type=docking").data.decode()
+    assert attribute(html, "feed-url", "value").endswith("/events.ics?type=docking")
+    assert not re.search(r'value="falcon-9"[^>]*checked', html)
+
 
 def test_builder_shows_a_bad_query_as_an_error_not_a_crash(client):
     response = client.get("/?program=startship")
