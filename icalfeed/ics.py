@@ -336,10 +336,14 @@ def launch_span(launch: Launch) -> tuple[date | datetime, date | datetime | None
 def launch_window(launch: Launch) -> tuple[datetime, datetime] | None:
     """The launch window when it is believable: it opens before it closes, holds the NET
     (a window left behind by a NET change is stale) and lasts at most MAX_LAUNCH_WINDOW."""
-    opens, closes = launch.window_start, launch.window_end
-    if opens is None or closes is None or not opens < closes <= opens + MAX_LAUNCH_WINDOW:
+    if launch.window_start is None or launch.window_end is None:
         return None
-    return (opens, closes) if opens <= launch.net <= closes else None
+    # Whole seconds, as the calendar writes them: a microsecond window is no window.
+    opens = launch.window_start.replace(microsecond=0)
+    closes = launch.window_end.replace(microsecond=0)
+    if not opens < closes <= opens + MAX_LAUNCH_WINDOW:
+        return None
+    return (opens, closes) if opens <= launch.net.replace(microsecond=0) <= closes else None
 
 
 def launch_summary(launch: Launch) -> str:

@@ -97,11 +97,27 @@ def directory(kind: str) -> str:
     today = feed_day(utcnow())
     base = public_base()
     family = _family(snapshot.catalog, param)
+    launching = _named_by_launches(snapshot, param, family)
     rows = []
     for choice in choices(family, snapshot, param, today, frozenset()):
         url = f"{base}/{path}/{choice.slug}.ics"
-        rows.append((choice, url, links_for(url, f"Spaceflight events — {choice.name}")))
+        links = links_for(url, f"Spaceflight events — {choice.name}")
+        # Where launches name it too, the builder preset for one calendar of both.
+        both = f"/?{param}={choice.slug}&include=events,launches"
+        rows.append((choice, url, links, both if choice.slug in launching else None))
     return render_template("directory.html", title=title, kind=kind, rows=rows)
+
+
+def _named_by_launches(snapshot: Snapshot, param: str, family: Kind) -> set[str]:
+    """Slugs of the programs or agencies (never types) that some launch names."""
+    if param == "type":
+        return set()
+    return {
+        family.slug(named.id)
+        for launch in snapshot.launches
+        for named in (launch.programs if param == "program" else launch.agencies)
+        if named.id in family.items
+    }
 
 
 @pages.get("/widget")

@@ -786,6 +786,16 @@ def test_random_ll2_launches_parse_merge_and_render(launches):
 
 @settings(FUZZ, max_examples=100)
 @given(launches=st.lists(ll2_launches(), min_size=1, max_size=4))
+@example(  # once DTEND == DTSTART: a window one microsecond long, written in whole seconds
+    launches=[
+        {
+            **LAUNCH_BASE,
+            "net": "2000-01-01T00:00:00+00:00",
+            "window_start": "2000-01-01T00:00:00+00:00",
+            "window_end": "2000-01-01T00:00:00.000001+00:00",
+        }
+    ]
+)
 def test_successive_versions_of_one_launch_never_lower_its_sequence(launches):
     """One launch re-read with drifting NETs, windows and junk: SEQUENCE never goes down,
     rises whenever its start moves, and the calendar stays valid."""

@@ -173,6 +173,16 @@ def test_directories_give_each_item_its_feed(client, path, slug, feed):
     assert client.get(feed).status_code == 200
 
 
+def test_directories_offer_events_and_launches_together_where_launches_exist(client):
+    html = client.get("/programs").data.decode()
+    both = attribute(html, "starlink-with-launches", "href")
+    assert both == "/?program=starlink&include=events,launches"
+    page = client.get(both).data.decode()
+    assert attribute(page, "feed-url", "value") == "http://localhost/feed.ics?program=starlink"
+    assert 'id="artemis-with-launches"' not in html  # no Artemis launch in the sample
+    assert "-with-launches" not in client.get("/types").data.decode()
+
+
 def test_static_assets_are_served_from_the_package(client):
     for name in ("site.css", "builder.js", "widget.js", "localtime.js", "favicon.svg"):
         response = client.get(f"/static/{name}")
