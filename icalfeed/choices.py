@@ -75,12 +75,24 @@ def choices(
 
 
 def upcoming_counts(snapshot: Snapshot, param: str, today: datetime) -> Counter[int]:
-    def named(item: Item) -> Iterable[int]:
-        if param == "type":
-            return (item.type.id,) if isinstance(item, Event) and item.type else ()
-        return (n.id for n in (item.agencies if param == "agency" else item.programs))
+    return _count(snapshot, today, lambda item: _named_ids(item, param))[0]
 
-    return _count(snapshot, today, named)[0]
+
+def named_by_launches(snapshot: Snapshot, param: str, kind: Kind) -> set[str]:
+    """Slugs of the programs or agencies (never types) that some launch names."""
+    return {
+        kind.slug(i)
+        for launch in snapshot.launches
+        for i in _named_ids(launch, param)
+        if i in kind.items
+    }
+
+
+def _named_ids(item: Item, param: str) -> Iterable[int]:
+    """Ids of the programs, agencies or event types (by `param`) an item names."""
+    if param == "type":
+        return (item.type.id,) if isinstance(item, Event) and item.type else ()
+    return (n.id for n in (item.agencies if param == "agency" else item.programs))
 
 
 def rocket_group(snapshot: Snapshot, query: FeedQuery, today: datetime) -> Group:
@@ -88,9 +100,8 @@ def rocket_group(snapshot: Snapshot, query: FeedQuery, today: datetime) -> Group
     names, but one line per rocket is what a person picks from."""
 
     def rocket(item: Item) -> Iterable[str]:
-        if isinstance(item, Launch) and item.rocket and slugify(item.rocket):
-            return (slugify(item.rocket),)
-        return ()
+        slug = slugify(item.rocket) if isinstance(item, Launch) and item.rocket else ""
+        return (slug,) if slug else ()
 
     upcoming, total = _count(snapshot, today, rocket)
     names = snapshot.catalog.rockets.names  # the spelling the calendar's name uses

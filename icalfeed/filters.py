@@ -51,6 +51,7 @@ MAX_ALARM_MINUTES = 10080  # a week
 MAX_VALUES = 50
 MAX_VALUE_LENGTH = 200
 _ONE = timedelta(microseconds=1)
+YEARS = (1900, 2200)  # the years a feed URL's dates may name
 # Launch Library 2 paging/format parameters: accepted so an LL2 query string can be pasted,
 # and ignored because a calendar always holds the whole selection.
 IGNORED = ("format", "mode", "limit", "offset", "ordering")
@@ -512,7 +513,7 @@ class _Parser:
             before=min((d for d in highs if d), default=None),
             updated_after=self.moment("last_updated__gte"),
             updated_before=self.moment("last_updated__lte", end_of_day=True),
-            years=self.numbers("year", 1900, 2200),
+            years=self.numbers("year", *YEARS),
             months=self.numbers("month", 1, 12),
             days=self.numbers("day", 1, 31),
             vague=self.choice("vague", VAGUE_MODES, "mark"),
@@ -641,7 +642,7 @@ class _Parser:
         if value is None:
             return None
         parsed = parse_moment(value, end_of_day=end_of_day)
-        if parsed is not None and not 1900 <= (parsed + shift).year <= 2200:
+        if parsed is not None and not _in_years(parsed + shift):
             parsed = None
         if parsed is None:
             raise QueryError(
@@ -687,7 +688,7 @@ def parse_moment(text: str, *, end_of_day: bool = False) -> datetime | None:
             day = date.fromisoformat(text)
         except ValueError:
             return None
-        if not 1900 <= day.year <= 2200:
+        if not YEARS[0] <= day.year <= YEARS[1]:
             return None
         return datetime.combine(day, time.max if end_of_day else time.min, UTC)
     # A '+' in a query string arrives as a space: "2026-06-01T12:00:00 02:00".
@@ -698,6 +699,12 @@ def parse_moment(text: str, *, end_of_day: bool = False) -> datetime | None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC) if 1900 <= value.year <= 2200 else value
-    # Checked in UTC: "2200-12-31T23:59:59-14:00" is already 2201, which no URL could carry.
-    return value if 1900 <= value.year <= 2200 else None
+    if not _in_years(value):  # before converting: year 1 or 9999 would overflow
+        return None
+    value = value.astimezone(UTC)
+    # Checked in UTC too: "2200-12-31T23:59:59-14:00" is already 2201, which no URL carries.
+    return value if _in_years(value) else None
+
+
+def _in_years(value: datetime) -> bool:
+    return YEARS[0] <= value.year <= YEARS[1]

@@ -275,13 +275,13 @@ def clean_line(text: str) -> str:
 
 
 # ----------------------------------------------------------------------------- launches
-# Launch Library 2 status abbreviations a calendar can treat as settled.
 # LL2 launch status ids: Go, Success, Failure, In Flight, Partial Failure are settled;
-# TBD, Hold, TBC are not. Another id is judged by its words.
+# TBD, Hold, TBC are not. Another id is judged by its words (name or abbreviation).
 _CONFIRMED_LAUNCH_IDS = frozenset({1, 3, 4, 6, 7})
 _TENTATIVE_LAUNCH_IDS = frozenset({2, 5, 8})
-_CONFIRMED_LAUNCH = {"go", "success", "failure", "partial failure", "in flight"}
-_CONFIRMED_LAUNCH |= {"payload deployed", "deployed"}
+_CONFIRMED_LAUNCH = frozenset(
+    {"go", "success", "failure", "partial failure", "in flight", "payload deployed", "deployed"}
+)
 # A longer "window" on a timed launch is a placeholder, not a time to block out.
 MAX_LAUNCH_WINDOW = timedelta(days=2)
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from .catalog import Catalog, Kind
-from .choices import builder_groups, choices
+from .choices import builder_groups, choices, named_by_launches
 from .errors import QueryError
 from .filters import EVENTS_ONLY, LAUNCHES_ONLY, FeedQuery, feed_day, select
 from .ics import best_video_url, launch_summary, summary
@@ -97,7 +97,7 @@ def directory(kind: str) -> str:
     today = feed_day(utcnow())
     base = public_base()
     family = _family(snapshot.catalog, param)
-    launching = _named_by_launches(snapshot, param, family)
+    launching = named_by_launches(snapshot, param, family)
     rows = []
     for choice in choices(family, snapshot, param, today, frozenset()):
         url = f"{base}/{path}/{choice.slug}.ics"
@@ -106,18 +106,6 @@ def directory(kind: str) -> str:
         both = f"/?{param}={choice.slug}&include=events,launches"
         rows.append((choice, url, links, both if choice.slug in launching else None))
     return render_template("directory.html", title=title, kind=kind, rows=rows)
-
-
-def _named_by_launches(snapshot: Snapshot, param: str, family: Kind) -> set[str]:
-    """Slugs of the programs or agencies (never types) that some launch names."""
-    if param == "type":
-        return set()
-    return {
-        family.slug(named.id)
-        for launch in snapshot.launches
-        for named in (launch.programs if param == "program" else launch.agencies)
-        if named.id in family.items
-    }
 
 
 @pages.get("/widget")

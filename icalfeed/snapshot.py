@@ -226,12 +226,6 @@ class Snapshot:
                 removed += 1
         return replace(self, entries=entries), MergeCounts(removed=removed)
 
-    def mark_missing(
-        self, kind: str, seen: set[str], now: datetime, until: datetime | None = None
-    ) -> tuple[Snapshot, MergeCounts]:
-        """`mark_removed` of everything `missing` names."""
-        return self.mark_removed(self.missing(kind, seen, now, until), now)
-
     def prune(self, now: datetime) -> Snapshot:
         """Drop items removed upstream longer ago than the grace period."""
         kept = {

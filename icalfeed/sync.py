@@ -249,8 +249,7 @@ class Syncer:
         missing = [
             key
             for key in work.snap.missing(stream.kind, seen, now, until)
-            if now - self._still_there.get(key, datetime.min.replace(tzinfo=now.tzinfo))
-            >= RECHECK_QUIET
+            if key not in self._still_there or now - self._still_there[key] >= RECHECK_QUIET
         ]
         upcoming = sum(
             1

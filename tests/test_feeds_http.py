@@ -158,7 +158,7 @@ def test_last_modified_counts_removals():
     removal = datetime(2026, 11, 24, 12, tzinfo=UTC)
     sample = load_sample()
     newest = last_modified(sample.ordered_entries, day)
-    marked, _ = sample.mark_missing("event", set(), removal)
+    marked, _ = sample.mark_removed(sample.missing("event", set(), removal), removal)
     assert newest < removal
     assert last_modified(marked.ordered_entries, day) == removal
 

@@ -173,7 +173,8 @@ def test_sequence_rises_when_time_changes_and_never_falls():
 
 def test_removed_event_is_cancelled_with_the_date():
     snapshot = snapshot_of(rollout())
-    snapshot, _ = snapshot.mark_missing("event", set(), datetime(2026, 1, 20, tzinfo=UTC))
+    removal = datetime(2026, 1, 20, tzinfo=UTC)
+    snapshot, _ = snapshot.mark_removed(snapshot.missing("event", set(), removal), removal)
     (event,) = Calendar.from_ical(ics.render(snapshot.ordered_entries, META)).walk("VEVENT")
     assert event["STATUS"] == "CANCELLED" and event["SEQUENCE"] == 1
     assert str(event["DESCRIPTION"]).startswith("Removed from Launch Library 2 on 2026-01-20.")

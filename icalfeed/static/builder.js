@@ -70,9 +70,8 @@
 
   function calendarName(form) {
     const picked = [];
-    const names = included(form).includes("launch") ? ["program", "agency", "type", "rocket"]
-      : ["program", "agency", "type"];
-    for (const name of names) {
+    const launches = included(form).includes("launch");
+    for (const name of ["program", "agency", "type", ...(launches ? ["rocket"] : [])]) {
       picked.push(...checked(form, name).map((box) => box.dataset.name).sort());
     }
     return `Spaceflight ${noun(included(form))}` + (picked.length ? " — " + picked.join(" · ") : "");
