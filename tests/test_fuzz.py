@@ -549,11 +549,26 @@ def check_ics(body: bytes) -> Calendar:
     return calendar
 
 
-def render_all(snapshot: Snapshot) -> tuple[bytes, bytes]:
-    query = FeedQuery.from_string(ALL, snapshot.catalog)
+def render_all(snapshot: Snapshot, include: str = "events") -> tuple[bytes, bytes]:
+    """Every item of the kinds `include` names, as ICS and as JSON."""
+    query = FeedQuery.from_string(f"{ALL}&include={include}", snapshot.catalog)
     ics = render_feed("ics", snapshot, query, DAY, 2000).body
     js = render_feed("json", snapshot, query, DAY, 2000).body
     return ics, js
+
+
+def from_disk(snapshot: Snapshot) -> Snapshot:
+    """The snapshot as a restart reads it back from disk: the same data version."""
+    disk = json.dumps(snapshot.to_json(), ensure_ascii=False, separators=(",", ":"))
+    reloaded = Snapshot.from_json(json.loads(disk.encode()), "snapshot")
+    assert reloaded.version == snapshot.version
+    return reloaded
+
+
+def check_ends_after_starts(items: list[dict[str, Any]]) -> None:
+    for item in items:
+        if item["end"] is not None:
+            assert item["end"] > item["start"]
 
 
 def lint_files(paths: list[Path]) -> None:
@@ -592,15 +607,10 @@ def test_random_ll2_events_parse_merge_and_render(tmp_path):
         document = json.loads(js)
         names = {e["id"]: e["name"] for e in document["events"]}
         assert names == {entry.item.id: entry.item.name for entry in snapshot.entries.values()}
-        for item in document["events"]:
-            if item["end"] is not None:
-                assert item["end"] > item["start"]
+        check_ends_after_starts(document["events"])
 
         # What a restart reads back from disk renders the same bytes.
-        disk = json.dumps(snapshot.to_json(), ensure_ascii=False, separators=(",", ":"))
-        reloaded = Snapshot.from_json(json.loads(disk.encode()), "snapshot")
-        assert reloaded.version == snapshot.version
-        assert render_all(reloaded) == (ics, js)
+        assert render_all(from_disk(snapshot)) == (ics, js)
 
         # Merged over the real event (an update of it, for the same id), still valid.
         updated, _ = base_snapshot.merge(page.items, NOW + timedelta(hours=1))
@@ -757,9 +767,7 @@ def test_random_ll2_launches_parse_merge_and_render(launches):
     assert len(page.items) + page.skipped == len(launches)
     event(f"{len(page.items)} of {len(launches)} launches usable")
     snapshot, _ = Snapshot({}).merge(page.items, NOW)
-    query = FeedQuery.from_string(f"{ALL}&include=events,launches", snapshot.catalog)
-    ics = render_feed("ics", snapshot, query, DAY, 2000).body
-    js = render_feed("json", snapshot, query, DAY, 2000).body
+    ics, js = render_all(snapshot, "events,launches")
     calendar = check_ics(ics)
     assert sorted(str(v["UID"]) for v in calendar.walk("VEVENT")) == sorted(
         f"ll2-launch-{entry.item.id}@icalfeed" for entry in snapshot.entries.values()
@@ -773,15 +781,8 @@ def test_random_ll2_launches_parse_merge_and_render(launches):
     assert {x["id"] for x in document["launches"]} == {
         entry.item.id for entry in snapshot.entries.values()
     }
-    for launch in document["launches"]:
-        if launch["end"] is not None:
-            assert launch["end"] > launch["start"]
-    disk = json.dumps(snapshot.to_json(), ensure_ascii=False, separators=(",", ":"))
-    reloaded = Snapshot.from_json(json.loads(disk.encode()), "snapshot")
-    assert reloaded.version == snapshot.version
-    again = FeedQuery.from_string(f"{ALL}&include=events,launches", reloaded.catalog)
-    assert render_feed("ics", reloaded, again, DAY, 2000).body == ics
-    assert render_feed("json", reloaded, again, DAY, 2000).body == js
+    check_ends_after_starts(document["launches"])
+    assert render_all(from_disk(snapshot), "events,launches") == (ics, js)
 
 
 @settings(FUZZ, max_examples=100)
@@ -809,8 +810,7 @@ def test_successive_versions_of_one_launch_never_lower_its_sequence(launches):
         assert after.sequence >= before.sequence
         if launch_span(after.item) != launch_span(before.item):  # DTSTART/DTEND moved
             assert after.sequence > before.sequence
-    query = FeedQuery.from_string(f"{ALL}&include=launches", snapshot.catalog)
-    check_ics(render_feed("ics", snapshot, query, DAY, 2000).body)
+    check_ics(render_all(snapshot, "launches")[0])
 
 
 # =========================================================================== regressions

@@ -41,6 +41,14 @@ def settings(tmp_path, fake) -> Settings:
     )
 
 
+def synced(settings: Settings) -> tuple[Clock, Syncer]:
+    """A syncer after its first sync at START (default budget), and its clock."""
+    clock = Clock(START)
+    syncer = make_syncer(settings, clock)
+    syncer.run()
+    return clock, syncer
+
+
 def launch_keys(syncer: Syncer) -> set[str]:
     return {k for k in syncer.store.snapshot.entries if k.startswith("launch:")}
 
@@ -82,9 +90,7 @@ def test_first_sync_reads_both_kinds_in_six_requests(settings, fake):
 
 
 def test_changed_launch_arrives_by_the_watermark_and_moves(settings, fake):
-    clock = Clock(START)
-    syncer = make_syncer(settings, clock)
-    syncer.run()
+    clock, syncer = synced(settings)
     watermark = syncer.store.snapshot.sync("launch").watermark
     launch_id = next(iter(sorted(fake.launches)))
     moved = copy.deepcopy(fake.launches[launch_id])
@@ -111,12 +117,9 @@ def test_changed_launch_arrives_by_the_watermark_and_moves(settings, fake):
 
 
 def test_removal_counts_inside_the_horizon_only(settings, fake):
-    clock = Clock(START)
-    syncer = make_syncer(settings, clock)
-    syncer.run()
-    soon = _launch_at(fake, START + timedelta(days=5))
-    later = _launch_at(fake, START + timedelta(days=40))
-    del fake.launches[soon], fake.launches[later]
+    clock, syncer = synced(settings)
+    soon = _delete_launch_at(fake, START + timedelta(days=5))
+    later = _delete_launch_at(fake, START + timedelta(days=40))
     clock.advance(minutes=61)
     report = syncer.run()
     assert report.ok and report.counts.removed == 1
@@ -133,12 +136,9 @@ def test_removal_counts_inside_the_horizon_only(settings, fake):
 
 
 def test_a_launch_slipping_past_the_horizon_moves_and_is_not_cancelled(settings, fake):
-    clock = Clock(START)
-    syncer = make_syncer(settings, clock)
-    syncer.run()
-    deleted = _launch_at(fake, START + timedelta(days=11))
+    clock, syncer = synced(settings)
+    deleted = _delete_launch_at(fake, START + timedelta(days=11))
     slipping = _launch_at(fake, START + timedelta(days=26))
-    del fake.launches[deleted]
     net = START + timedelta(days=40)
     fake.launches[slipping] = {
         **fake.launches[slipping],
@@ -167,11 +167,8 @@ def test_a_launch_slipping_past_the_horizon_moves_and_is_not_cancelled(settings,
 
 
 def test_no_removal_without_a_request_left_to_confirm_it(settings, fake):
-    clock = Clock(START)
-    syncer = make_syncer(settings, clock)
-    syncer.run()
-    deleted = _launch_at(fake, START + timedelta(days=11))
-    del fake.launches[deleted]
+    clock, syncer = synced(settings)
+    deleted = _delete_launch_at(fake, START + timedelta(days=11))
     clock.advance(minutes=61)
     budget = syncer.client.budget
     while budget.status().remaining > 2:  # the two reconciles, nothing to recheck with
@@ -189,11 +186,8 @@ def test_no_removal_without_a_request_left_to_confirm_it(settings, fake):
 def test_a_recheck_short_of_budget_waits_an_hour_instead_of_starving_the_rest(settings, fake):
     """The hour's 12 requests spread 5 minutes apart, so they come free one at a time: each
     must not go to re-reading the window (whose recheck never gets a request of its own)."""
-    clock = Clock(START)
-    syncer = make_syncer(settings, clock)
-    syncer.run()
-    deleted = _launch_at(fake, START + timedelta(days=11))
-    del fake.launches[deleted]
+    clock, syncer = synced(settings)
+    deleted = _delete_launch_at(fake, START + timedelta(days=11))
     clock.advance(minutes=61)
     spent = [clock.timestamp() - 3600 + 60 + 300 * i for i in range(12)]
     (settings.data_dir / "budget.json").write_text(
@@ -213,9 +207,7 @@ def test_a_recheck_short_of_budget_waits_an_hour_instead_of_starving_the_rest(se
 def test_an_item_ll2_still_has_but_sends_stale_is_asked_after_once_a_day(
     settings, fake, copy_by_id
 ):
-    clock = Clock(START)
-    syncer = make_syncer(settings, clock)
-    syncer.run()
+    clock, syncer = synced(settings)
     launch = fake.launches[_launch_at(fake, START + timedelta(days=11))]
     if copy_by_id == "unusable":  # its NET withdrawn: out of the window, and no date to use
         fake.launches[launch["id"]] = {
@@ -235,11 +227,8 @@ def test_an_item_ll2_still_has_but_sends_stale_is_asked_after_once_a_day(
 
 
 def test_if_ll2_ignores_the_id_filter_nothing_is_removed(settings, fake, monkeypatch):
-    clock = Clock(START)
-    syncer = make_syncer(settings, clock)
-    syncer.run()
-    deleted = _launch_at(fake, START + timedelta(days=11))
-    del fake.launches[deleted]
+    clock, syncer = synced(settings)
+    deleted = _delete_launch_at(fake, START + timedelta(days=11))
     listing = fake.listing
     unfiltered = dict(fake.launches)  # every launch answers any id=
     monkeypatch.setattr(
@@ -312,3 +301,10 @@ def _launch_at(fake: FakeLL2, when: datetime) -> str:
         fake.launches.values(),
         key=lambda x: abs(datetime.fromisoformat(x["net"]) - when),
     )["id"]
+
+
+def _delete_launch_at(fake: FakeLL2, when: datetime) -> str:
+    """Delete the fake's launch whose NET is nearest `when` upstream; its id."""
+    launch_id = _launch_at(fake, when)
+    del fake.launches[launch_id]
+    return launch_id
