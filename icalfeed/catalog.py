@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import QueryError, shown
-from .models import Agency, Event, EventType, Item, Launch, Program, slugify
+from .models import (
+    MAX_SLUG_CHARS,
+    Agency,
+    Event,
+    EventType,
+    Item,
+    Launch,
+    Program,
+    slugify,
+    word_slug,
+)
 
 Named = Agency | Program | EventType
 # Words people use for LL2's own type names.
@@ -35,12 +45,15 @@ class Kind:
     keys: dict[str, int]  # every accepted spelling → id
     counts: Counter[int]  # events per id
     synonyms: dict[str, str]
+    slugs: dict[int, str]  # id → the one slug we print for it (URLs, file names)
 
     def resolve(self, value: str) -> int:
         """The id a user's spelling names; QueryError with suggestions when none."""
         key = slugify(value) or value.strip().lower()
         key = self.synonyms.get(key, key)
-        for candidate in (key, key.removesuffix("s"), key.removesuffix("es")):
+        # A long LL2 slug is printed cut short (MAX_SLUG_CHARS); its full form still finds it.
+        cut = key[:MAX_SLUG_CHARS].strip("-")
+        for candidate in (key, key.removesuffix("s"), key.removesuffix("es"), cut):
             if candidate in self.keys:
                 return self.keys[candidate]
         suggestions = self.suggest(key)
@@ -58,8 +71,9 @@ class Kind:
         return tuple(close[:3])
 
     def slug(self, item_id: int) -> str:
-        item = self.items[item_id]
-        return getattr(item, "slug", None) or slugify(item.name)
+        """The item's slug in our URLs and file names: ASCII letters, digits and '-', unique
+        in this family, and always resolving back to this item."""
+        return self.slugs[item_id]
 
     def name(self, item_id: int) -> str:
         return self.items[item_id].name
@@ -84,9 +98,10 @@ class Words:
         names: dict[str, str] = {}
         for launch in launches:
             for name in pick(launch):
-                if name and slugify(name):
-                    names.setdefault(slugify(name), name)
-                    counts[slugify(name)] += 1
+                slug = word_slug(name) if name else ""
+                if slug:
+                    names.setdefault(slug, name)
+                    counts[slug] += 1
         return cls(label, counts, names)
 
 
@@ -154,7 +169,20 @@ def _kind(
             for version in reversed(spellings[item_id]):
                 for key in spell(version):
                     keys.setdefault(key, item_id)
-    return Kind(label, items, keys, counts, synonyms)
+    slugs = {item_id: _unique_slug(items[item_id], keys) for item_id in sorted(items)}
+    return Kind(label, items, keys, counts, synonyms, slugs)
+
+
+def _unique_slug(item: Named, keys: dict[str, int]) -> str:
+    """The item's own slug when it names this item; when two items share one (LL2 allows it,
+    and slugs of different names can fold together) the lowest id, usually the older item,
+    keeps it and the other gets its id appended. The id itself is the last resort: it always
+    resolves (ids are the strongest spelling). Registers the slug it picks in `keys`."""
+    base = getattr(item, "slug", None) or word_slug(item.name)
+    for candidate in (base, f"{base}-{item.id}" if base else ""):
+        if candidate and keys.setdefault(candidate, item.id) == item.id:
+            return candidate
+    return str(item.id)
 
 
 def _by_id(item: Named) -> Iterable[str]:

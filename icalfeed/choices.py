@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from .catalog import Kind
 from .filters import LAUNCH_STATUSES, FeedQuery
-from .models import Event, Item, Launch, slugify
+from .models import Event, Item, Launch, word_slug
 from .snapshot import Snapshot
 
 K = TypeVar("K", bound=Hashable)
@@ -100,7 +100,7 @@ def rocket_group(snapshot: Snapshot, query: FeedQuery, today: datetime) -> Group
     names, but one line per rocket is what a person picks from."""
 
     def rocket(item: Item) -> Iterable[str]:
-        slug = slugify(item.rocket) if isinstance(item, Launch) and item.rocket else ""
+        slug = word_slug(item.rocket) if isinstance(item, Launch) and item.rocket else ""
         return (slug,) if slug else ()
 
     upcoming, total = _count(snapshot, today, rocket)

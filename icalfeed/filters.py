@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from .catalog import Catalog, Kind
 from .errors import QueryError, shown
-from .models import PLURAL, Event, Item, Launch, slugify
+from .models import PLURAL, Event, Item, Launch, slugify, word_slug
 from .snapshot import Entry, Snapshot
 
 DEFAULT_LOOKBACK = timedelta(days=31)
@@ -291,7 +291,7 @@ def _rocket_words(item: Item) -> set[str]:
     """Every spelling a launch's rocket answers to: id, name, family, full name."""
     if not isinstance(item, Launch):
         return set()
-    words = {slugify(n) for n in (item.rocket, item.rocket_family, item.rocket_full_name) if n}
+    words = {word_slug(n) for n in (item.rocket, item.rocket_family, item.rocket_full_name) if n}
     if item.rocket_id is not None:
         words.add(str(item.rocket_id))
     return words
@@ -337,13 +337,13 @@ def _status_id(item: Item) -> int | None:
 def _orbit_words(item: Item) -> set[str]:
     if not isinstance(item, Launch):
         return set()
-    return {slugify(n) for n in (item.orbit, item.orbit_abbrev) if n}
+    return {word_slug(n) for n in (item.orbit, item.orbit_abbrev) if n}
 
 
 def _mission_type(item: Item) -> set[str]:
     if not isinstance(item, Launch) or not item.mission_type:
         return set()
-    return {slugify(item.mission_type)}
+    return {word_slug(item.mission_type)}
 
 
 def _any_pad(wanted: frozenset[str], item: Item) -> bool:
@@ -504,7 +504,8 @@ class _Parser:
             expeditions=self.numbers("expedition__ids"),
             launches=frozenset(v.lower() for v in self.values.get("launch__ids", [])),
             ids=self.event_ids(),
-            slugs=frozenset(v.lower() for v in self.values.get("slug", [])),
+            # Item slugs are our word_slug of LL2's, so a pasted LL2 slug is folded the same way.
+            slugs=frozenset(word_slug(v) or v.lower() for v in self.values.get("slug", [])),
             locations=self.texts("location"),
             searches=self.texts("search"),
             video_urls=frozenset(self.values.get("video_url", [])),
@@ -568,7 +569,7 @@ class _Parser:
         `unmatched_names` says so in the JSON."""
         result = set()
         for value in self.values.get(name, []):
-            word = slugify(value)
+            word = word_slug(value)
             if not word:
                 raise QueryError(f"{name} needs a name, got '{shown(value)}'")
             result.add(word)

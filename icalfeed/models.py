@@ -185,7 +185,7 @@ class Event:
         return cls(
             id=event_id,
             name=name,
-            slug=_text(raw.get("slug")) or slugify(name),
+            slug=safe_slug(raw.get("slug"), name),
             start=start,
             precision=Precision.from_ll2(raw.get("date_precision")),
             duration=parse_duration(raw.get("duration")),
@@ -382,6 +382,21 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
 
 
+# Slugs we print go into URLs, where one query value may be 200 characters at most.
+MAX_SLUG_CHARS = 60
+
+
+def word_slug(text: str) -> str:
+    """The slug of a name as we print and match it: `slugify`, at most MAX_SLUG_CHARS."""
+    return slugify(text)[:MAX_SLUG_CHARS].strip("-")
+
+
+def safe_slug(raw: Any, name: str) -> str:
+    """Our own slug for an LL2 object: of LL2's slug, else of the name; never LL2's bytes,
+    which reach URLs, file names and headers (empty when neither has a letter or digit)."""
+    return word_slug(raw if isinstance(raw, str) else "") or word_slug(name)
+
+
 def _int(raw: Any) -> int | None:
     if isinstance(raw, bool):
         return None
@@ -440,7 +455,7 @@ def _program(raw: Mapping[str, Any]) -> Program | None:
     program_id, name = _int(raw.get("id")), _line(raw.get("name"))
     if program_id is None or not name:
         return None
-    return Program(program_id, name, _text(raw.get("slug")) or slugify(name))
+    return Program(program_id, name, safe_slug(raw.get("slug"), name))
 
 
 def _event_type(raw: Any) -> EventType | None:
@@ -461,7 +476,7 @@ def _launch(raw: Mapping[str, Any]) -> LaunchRef | None:
     launch_id, name = raw.get("id"), _line(raw.get("name"))
     if not isinstance(launch_id, str | int) or not name:
         return None
-    return LaunchRef(str(launch_id), name, _text(raw.get("slug")) or None)
+    return LaunchRef(str(launch_id), name, safe_slug(raw.get("slug"), "") or None)
 
 
 def _videos(raw: Mapping[str, Any]) -> Iterable[Video]:
@@ -580,7 +595,7 @@ class Launch:
         return cls(
             id=launch_id.lower(),
             name=name,
-            slug=_text(raw.get("slug")) or slugify(name),
+            slug=safe_slug(raw.get("slug"), name),
             net=net,
             precision=_net_precision(raw),
             window_start=parse_datetime(raw.get("window_start")),

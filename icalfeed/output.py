@@ -22,7 +22,8 @@ class Rendered:
 
     body: bytes
     last_modified: datetime
-    filename: str
+    filename: str  # ASCII, for Content-Disposition's filename=
+    title: str = ""  # the calendar's name, for its readable filename*=
     etag: str = field(init=False)
     gzipped: bytes = field(init=False, repr=False)
 
@@ -48,7 +49,7 @@ def render_feed(
         body = render_json(selection, meta, query.include, notes)
     else:
         body = ics.render(selection.entries, meta, query.alarms, pieces)
-    return Rendered(body, last_modified(selection.entries, day), meta.filename)
+    return Rendered(body, last_modified(selection.entries, day), meta.filename, meta.name)
 
 
 def last_modified(entries: Sequence[Entry], day: datetime) -> datetime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, render_template, request
 from werkzeug.datastructures import MultiDict
@@ -100,10 +101,10 @@ def directory(kind: str) -> str:
     launching = named_by_launches(snapshot, param, family)
     rows = []
     for choice in choices(family, snapshot, param, today, frozenset()):
-        url = f"{base}/{path}/{choice.slug}.ics"
+        url = f"{base}/{path}/{quote(choice.slug, safe='')}.ics"
         links = links_for(url, f"Spaceflight events — {choice.name}")
         # Where launches name it too, the builder preset for one calendar of both.
-        both = f"/?{param}={choice.slug}&include=events,launches"
+        both = "/?" + urlencode({param: choice.slug, "include": "events,launches"}, safe=",")
         rows.append((choice, url, links, both if choice.slug in launching else None))
     return render_template("directory.html", title=title, kind=kind, rows=rows)
 
@@ -152,6 +153,11 @@ def security_headers(response: Response) -> Response:
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         if "frame-ancestors *" not in response.headers["Content-Security-Policy"]:
             response.headers.setdefault("X-Frame-Options", "DENY")
+        if not current_runtime().settings.public_url:
+            # Links on the page follow this request's Host: no shared cache may hand them to
+            # a visitor of another host name.
+            response.headers["Cache-Control"] = "no-store"
+            response.vary.add("Host")
     return response
 
 

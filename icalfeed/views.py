@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, request
 
+from .disposition import content_disposition
 from .errors import QueryError
 from .filters import EVENTS_ONLY, EVERYTHING, LAUNCHES_ONLY, FeedQuery, feed_day
 from .guards import plain
@@ -159,7 +160,7 @@ def feed_response(feed: Rendered, fmt: str) -> Response:
         response.content_type = "application/json"
     else:
         response.content_type = "text/calendar; charset=utf-8"
-        response.headers["Content-Disposition"] = f'inline; filename="{feed.filename}"'
+        response.headers["Content-Disposition"] = content_disposition(feed.filename, feed.title)
     response.set_etag(feed.etag + ("-gz" if zipped else ""))
     if zipped:
         response.content_encoding = "gzip"

@@ -25,6 +25,12 @@ from icalfeed.store import load_sample, write_snapshot
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 XSS_NAME = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> Probe'
+# A program whose LL2 slug once renamed the download to pwn.html (#19).
+HOSTILE_PROGRAM = {
+    "id": 990001,
+    "name": "Starship 🚀 Tests",
+    "slug": "x\"; filename*=UTF-8''pwn.html; y=\"",
+}
 
 if not CHROMIUM.exists():
     if os.environ.get("CI"):
@@ -46,6 +52,7 @@ def _snapshot_with_probe(data_dir: Path) -> None:
         last_updated="2026-11-20T00:00:00Z",
         location="<b>Starbase</b>",
         vid_urls=[{"url": "javascript:alert(1)"}, {"url": "https://example.org/watch"}],
+        program=[*probe["program"], HOSTILE_PROGRAM],
     )
     now = datetime.now(UTC)
     snapshot, _ = load_sample().merge(parse_events([probe]).items, now)
@@ -312,6 +319,26 @@ def test_directories_list_feeds(page, server):
     page.fill('input[data-filter-for="directory"]', "starship")
     assert page.is_hidden("#programs-international-space-station")
     shot(page, "directory-programs")
+
+
+def test_a_hostile_program_downloads_as_an_ics_file(browser, server):
+    context = browser.new_context(accept_downloads=True)
+    tab = context.new_page()
+    tab.goto(server + "/programs")
+    button = tab.locator("a[id$='-link-download'][href*='/programs/x-filename-utf-8']")
+    with tab.expect_download() as info:
+        button.click()
+    name = info.value.suggested_filename
+    assert name.endswith(".ics") and "html" not in name.rsplit(".", 1)[-1], name
+    assert name == "Spaceflight events — Starship 🚀 Tests.ics"
+    with tab.expect_download() as info:
+        tab.evaluate(
+            "url => { const a = document.createElement('a'); a.href = url; a.download = '';"
+            " document.body.append(a); a.click(); }",
+            server + "/events.ics?program=990001&start=2020-01-01",
+        )
+    assert info.value.suggested_filename.endswith(".ics")
+    context.close()
 
 
 def test_pages_follow_the_dark_colour_scheme(browser, server):

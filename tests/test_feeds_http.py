@@ -102,7 +102,10 @@ def test_calendar_name_describes_the_selection(client):
 def test_headers_etag_304_head_and_filename(client):
     response = client.get("/programs/spacex-starship.ics")
     assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
-    assert response.headers["Content-Disposition"] == 'inline; filename="spacex-starship.ics"'
+    assert response.headers["Content-Disposition"] == (
+        'inline; filename="spacex-starship.ics"; '
+        "filename*=UTF-8''Spaceflight%20events%20%E2%80%94%20SpaceX%20Starship.ics"
+    )
     assert response.headers["Cache-Control"] == "public, max-age=900"
     etag = response.headers["ETag"]
     assert etag.startswith('"') and not etag.startswith("W/")
