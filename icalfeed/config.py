@@ -41,6 +41,12 @@ class Settings:
     launches: bool = True
     launch_history_days: int = 60
     launch_horizon_days: int = 30
+    # Each changes pass starts this far below the newest change read, so an edit that
+    # becomes visible late (a slow commit, clocks apart on LL2's servers) is still read.
+    sync_overlap_minutes: int = 10
+    # The safety net: one page of a slow re-read of each kind's whole history at most this
+    # often, when the hour's budget has a request to spare (0: never).
+    audit_minutes: int = 60
     # Seconds to wait for Launch Library 2: connect, read.
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
@@ -89,6 +95,10 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"ICALFEED_{name.upper()} must be 1 or more")
+        if self.sync_overlap_minutes < 0 or self.audit_minutes < 0:
+            raise ConfigError(
+                "ICALFEED_SYNC_OVERLAP_MINUTES and ICALFEED_AUDIT_MINUTES must be >= 0"
+            )
         if self.connect_timeout <= 0 or self.read_timeout <= 0:
             raise ConfigError("ICALFEED_CONNECT_TIMEOUT and ICALFEED_READ_TIMEOUT must be > 0")
         if self.redis_url is not None and urlsplit(self.redis_url).scheme not in (

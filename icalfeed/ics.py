@@ -275,13 +275,6 @@ def clean_line(text: str) -> str:
 
 
 # ----------------------------------------------------------------------------- launches
-# LL2 launch status ids: Go, Success, Failure, In Flight, Partial Failure are settled;
-# TBD, Hold, TBC are not. Another id is judged by its words (name or abbreviation).
-_CONFIRMED_LAUNCH_IDS = frozenset({1, 3, 4, 6, 7})
-_TENTATIVE_LAUNCH_IDS = frozenset({2, 5, 8})
-_CONFIRMED_LAUNCH = frozenset(
-    {"go", "success", "failure", "partial failure", "in flight", "payload deployed", "deployed"}
-)
 # A longer "window" on a timed launch is a placeholder, not a time to block out.
 MAX_LAUNCH_WINDOW = timedelta(days=2)
 
@@ -359,14 +352,7 @@ def launch_summary(launch: Launch) -> str:
 def launch_status(launch: Launch, removed_at: datetime | None) -> str:
     if removed_at is not None:
         return "CANCELLED"
-    status = launch.status
-    if status is None:
-        settled = False
-    elif status.id in _CONFIRMED_LAUNCH_IDS or status.id in _TENTATIVE_LAUNCH_IDS:
-        settled = status.id in _CONFIRMED_LAUNCH_IDS
-    else:
-        words = {(status.abbrev or "").lower(), status.name.lower()}
-        settled = bool(words & _CONFIRMED_LAUNCH)
+    settled = launch.status is not None and launch.status.settled
     return "CONFIRMED" if settled and not launch.precision.is_vague else "TENTATIVE"
 
 

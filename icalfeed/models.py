@@ -234,6 +234,8 @@ class ParsedPage:
     # Keys of objects that were there but could not be used: LL2 still lists them, so
     # they must not count as removed.
     unparsed_keys: frozenset[str] = frozenset()
+    # `last_updated` of every object on the page, usable or not: where paging stands.
+    stamps: tuple[datetime, ...] = ()
 
 
 def parse_events(items: Iterable[Any]) -> ParsedPage:
@@ -259,8 +261,12 @@ def _parse_page(
 ) -> ParsedPage:
     parsed: list[tuple[Item, Mapping[str, Any]]] = []
     unparsed: set[str] = set()
+    stamps: list[datetime] = []
     skipped = 0
     for item in items:
+        stamp = parse_datetime(item.get("last_updated")) if isinstance(item, Mapping) else None
+        if stamp is not None:
+            stamps.append(stamp)
         try:
             clean = scrub(item)
             built = build.from_ll2(clean)
@@ -270,7 +276,7 @@ def _parse_page(
             item_id = raw_id(item) if isinstance(item, Mapping) else None
             if item_id is not None and item_id != "":
                 unparsed.add(item_key(build.kind, item_id))
-    return ParsedPage(tuple(parsed), skipped, frozenset(unparsed))
+    return ParsedPage(tuple(parsed), skipped, frozenset(unparsed), tuple(stamps))
 
 
 def _launch_id(raw: Mapping[str, Any]) -> str | None:
@@ -529,6 +535,23 @@ class LaunchStatus:
     name: str
     abbrev: str | None
 
+    @property
+    def settled(self) -> bool:
+        """Go, or flown (success, failure, in flight, partial failure): a date to count on.
+        TBD, Hold and TBC are not; an id we do not know is judged by its words."""
+        if self.id in _SETTLED_IDS or self.id in _UNSETTLED_IDS:
+            return self.id in _SETTLED_IDS
+        return bool({(self.abbrev or "").lower(), self.name.lower()} & _SETTLED_WORDS)
+
+
+# LL2 launch status ids: Go 1, Success 3, Failure 4, In Flight 6, Partial Failure 7 are
+# settled; TBD 2, Hold 5, TBC 8 are not.
+_SETTLED_IDS = frozenset({1, 3, 4, 6, 7})
+_UNSETTLED_IDS = frozenset({2, 5, 8})
+_SETTLED_WORDS = frozenset(
+    {"go", "success", "failure", "partial failure", "in flight", "payload deployed", "deployed"}
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Pad:
@@ -635,12 +658,15 @@ class Launch:
 
     @property
     def timing(self) -> tuple[str, ...]:
-        """What makes a calendar client move the launch: NET, precision and window."""
+        """What makes a calendar client move the launch: NET, precision and window; and
+        whether its date can be counted on (RFC 5546 §2.1.4 counts a STATUS change as
+        significant: CONFIRMED ↔ TENTATIVE raises SEQUENCE like a move)."""
         return (
             self.net.isoformat(),
             self.precision.name,
             self.window_start.isoformat() if self.window_start else "",
             self.window_end.isoformat() if self.window_end else "",
+            "settled" if self.status is not None and self.status.settled else "unsettled",
         )
 
     @property

@@ -32,6 +32,8 @@ KINDS = (Event.kind, Launch.kind)
 REMOVAL_GRACE = timedelta(days=7)
 # An item this close to now may drop out of LL2's upcoming list by itself; not a removal.
 REMOVAL_MARGIN = timedelta(hours=6)
+# Pruned items whose last SEQUENCE is remembered (about 60 bytes each on disk).
+MAX_RETIRED = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,15 +93,50 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a keyset walk over LL2's `last_updated` order stands (see `sync` for the
+    scheme): every item stamped before `stamp` (whole seconds, UTC) has been read."""
+
+    stamp: str | None = None
+    # Inside the group of items stamped in the second `stamp`, too big for one page:
+    # (items read, the group's size when last asked). None when not in such a group.
+    tie: tuple[int, int] | None = None
+    done: bool = False  # the walk reached the end; the next one starts again (with overlap)
+
+
+@dataclass(frozen=True, slots=True)
+class PassHealth:
+    """How one pass of one stream is failing: it backs off alone, the others go on."""
+
+    failures: int = 0  # in a row
+    error: str | None = None  # the last one, "http-500: LL2 answered …"
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SyncState:
     """Where syncing one kind of item stands; persisted with the snapshot so a restart
     resumes."""
 
-    watermark: str | None = None  # newest LL2 last_updated merged so far
+    changes: Cursor = Cursor()  # the changes pass (the backfill from an empty cursor)
+    audit: Cursor = Cursor()  # the slow safety-net re-read of the whole history
     backfill_complete: bool = False
-    changes_at: datetime | None = None  # last finished pass over changed events
+    changes_at: datetime | None = None  # last finished pass over changed items
     reconciled_at: datetime | None = None  # last complete read of the upcoming window
     succeeded_at: datetime | None = None  # last sync that got at least one good page
+    audited_at: datetime | None = None  # last safety-net page
+    failing: Mapping[str, PassHealth] = field(default_factory=dict)  # by pass name
+
+    @property
+    def watermark(self) -> str | None:
+        """The changes pass's cursor: every change stamped before it has been read."""
+        return self.changes.stamp
+
+    def health(self, name: str) -> PassHealth:
+        return self.failing.get(name, _HEALTHY)
+
+
+_HEALTHY = PassHealth()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +167,16 @@ class Snapshot:
     # Events whose agencies/programs/types stay resolvable by name even when no event here
     # names them (the packaged sample, during a first backfill): not content, not versioned.
     name_sources: tuple[Item, ...] = field(default=(), compare=False, repr=False)
+    # The last SEQUENCE of items pruned after their removal, so one that comes back goes on
+    # counting from there (SEQUENCE never decreases for a UID); the newest MAX_RETIRED.
+    retired: Mapping[str, int] = field(default_factory=dict)
     version: str = field(init=False)
 
     def __post_init__(self) -> None:
         frozen = MappingProxyType(dict(self.entries))
         object.__setattr__(self, "entries", frozen)
         object.__setattr__(self, "streams", MappingProxyType(dict(self.streams)))
+        object.__setattr__(self, "retired", MappingProxyType(dict(self.retired)))
         digest = hashlib.sha256()
         for key in sorted(frozen):
             digest.update(f"{key}:{frozen[key].digest};".encode())
@@ -172,12 +213,16 @@ class Snapshot:
     ) -> tuple[Snapshot, MergeCounts]:
         """Upsert items by key; an older copy of an item never overwrites a newer one."""
         entries = dict(self.entries)
+        retired = dict(self.retired)
         added = changed = unchanged = 0
         for item, record in pairs:
             old = entries.get(item.key)
             if old is None:
+                # Back after its removal was pruned: a calendar may still hold the old one.
+                returned = retired.pop(item.key, None)
+                sequence = 0 if returned is None else returned + 1
                 entries[item.key] = Entry.create(
-                    item, record, sequence=0, first_seen=now, last_seen=now, removed_at=None
+                    item, record, sequence=sequence, first_seen=now, last_seen=now, removed_at=None
                 )
                 added += 1
                 continue
@@ -197,7 +242,8 @@ class Snapshot:
                 unchanged += 1
             else:
                 changed += 1
-        return replace(self, entries=entries), MergeCounts(added, changed, 0, unchanged)
+        merged = replace(self, entries=entries, retired=retired)
+        return merged, MergeCounts(added, changed, 0, unchanged)
 
     def missing(
         self, kind: str, seen: set[str], now: datetime, until: datetime | None = None
@@ -233,7 +279,15 @@ class Snapshot:
             for k, e in self.entries.items()
             if e.removed_at is None or e.removed_at > now - REMOVAL_GRACE
         }
-        return self if len(kept) == len(self.entries) else replace(self, entries=kept)
+        if len(kept) == len(self.entries):
+            return self
+        retired = dict(self.retired)
+        for key, entry in self.entries.items():
+            if key not in kept:
+                retired.pop(key, None)
+                retired[key] = entry.sequence  # newest last
+        retired = dict(list(retired.items())[-MAX_RETIRED:])
+        return replace(self, entries=kept, retired=retired)
 
     def with_sync(self, kind: str = Event.kind, **changes: Any) -> Snapshot:
         streams = dict(self.streams)
@@ -259,6 +313,7 @@ class Snapshot:
                 }
                 for e in self.ordered_entries
             ],
+            "retired": dict(self.retired),
         }
 
     @classmethod
@@ -289,9 +344,11 @@ class Snapshot:
                     last_seen=seen,
                     removed_at=parse_datetime(entry.get("removed_at")),
                 )
+            retired = {str(k): int(v) for k, v in (data.get("retired") or {}).items()}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SnapshotError(f"snapshot content is damaged ({exc!r})") from None
-        return cls(entries, streams, source, parse_datetime(data.get("saved_at")))
+        saved_at = parse_datetime(data.get("saved_at"))
+        return cls(entries, streams, source, saved_at, retired=retired)
 
 
 _NEVER = SyncState()
@@ -299,21 +356,60 @@ _NEVER = SyncState()
 
 def _state_json(state: SyncState) -> dict[str, Any]:
     return {
-        "watermark": state.watermark,
+        "watermark": state.changes.stamp,  # the name of format 1 and early format 2
+        "changes": _cursor_json(state.changes),
+        "audit": _cursor_json(state.audit),
         "backfill_complete": state.backfill_complete,
         "changes_at": _iso(state.changes_at),
         "reconciled_at": _iso(state.reconciled_at),
         "succeeded_at": _iso(state.succeeded_at),
+        "audited_at": _iso(state.audited_at),
+        "failing": {
+            name: {"failures": h.failures, "error": h.error, "retry_at": _iso(h.retry_at)}
+            for name, h in sorted(state.failing.items())
+        },
+    }
+
+
+def _cursor_json(cursor: Cursor) -> dict[str, Any]:
+    return {
+        "stamp": cursor.stamp,
+        "tie": list(cursor.tie) if cursor.tie else None,
+        "done": cursor.done,
     }
 
 
 def _state_from(raw: Mapping[str, Any]) -> SyncState:
+    changes = _cursor_from(raw.get("changes"))
+    if changes.stamp is None and raw.get("watermark"):
+        # Written before cursors: a watermark from a finished pass.
+        changes = Cursor(str(raw["watermark"]), None, bool(raw.get("backfill_complete")))
     return SyncState(
-        watermark=raw.get("watermark"),
+        changes=changes,
+        audit=_cursor_from(raw.get("audit")),
         backfill_complete=bool(raw.get("backfill_complete")),
         changes_at=parse_datetime(raw.get("changes_at")),
         reconciled_at=parse_datetime(raw.get("reconciled_at")),
         succeeded_at=parse_datetime(raw.get("succeeded_at")),
+        audited_at=parse_datetime(raw.get("audited_at")),
+        failing={
+            str(name): PassHealth(
+                int(h.get("failures") or 0), h.get("error"), parse_datetime(h.get("retry_at"))
+            )
+            for name, h in (raw.get("failing") or {}).items()
+            if isinstance(h, Mapping)
+        },
+    )
+
+
+def _cursor_from(raw: Any) -> Cursor:
+    if not isinstance(raw, Mapping):
+        return Cursor()
+    tie = raw.get("tie")
+    return Cursor(
+        stamp=raw.get("stamp") if isinstance(raw.get("stamp"), str) else None,
+        tie=(int(tie[0]), int(tie[1])) if isinstance(tie, list) and len(tie) == 2 else None,
+        done=bool(raw.get("done")),
     )
 
 

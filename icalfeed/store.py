@@ -144,9 +144,7 @@ class Store:
     def commit(self, snapshot: Snapshot) -> None:
         """Persist, then serve `snapshot`.  If the disk refuses, serve it from memory anyway
         (the data is good) and record the error."""
-        stamped = self._with_names(
-            Snapshot(snapshot.entries, snapshot.streams, "snapshot", self.clock())
-        )
+        stamped = self._with_names(replace(snapshot, source="snapshot", saved_at=self.clock()))
         with self._lock:
             problems = []
             try:

@@ -9,15 +9,37 @@ when due:
    to notice one deleted upstream.  An item the window no longer lists is asked after by
    id (one more request, only when something is missing): still there means it moved out
    of the window (a launch slipping past the horizon) and is updated; gone means deleted.
-2. *Changes* (``/events/?ordering=last_updated&last_updated__gte=<watermark>``, the same on
-   ``/launches/`` limited to recent and future launches): from an empty watermark this is the
+2. *Changes* (``/events/?ordering=last_updated&last_updated__gte=<cursor>``, the same on
+   ``/launches/`` limited to recent and future launches): from an empty cursor this is the
    backfill, resumed hour after hour as the budget allows; afterwards only what changed.
+3. *Audit*, the safety net: one page at a time of the same walk over the whole history,
+   at most every ``ICALFEED_AUDIT_MINUTES`` and only with requests to spare, so whatever an
+   LL2 glitch (or a bug of ours) left behind is repaired within a cycle.
 
-All passes draw on one shared budget.  Reconciles go first, the stream waiting longest
-first; the changes passes then split what is left, so one stream's long backfill cannot
-starve the other.  Every page is merged and saved as it arrives, so a failure or an empty
-budget midway keeps everything fetched so far, and the snapshot is never replaced by a
-partial one.
+How the changes pass pages, so that no change is ever skipped: LL2 pages by offset, and an
+offset is wrong as soon as the order moves under it (an item read on page 1 and edited
+before page 2 jumps to the end, every later item moves up one place, and the first item of
+page 2 is never returned).  So no offset is used: every request asks afresh for the first
+100 items with ``last_updated >= cursor``.  After a page, every item stamped in an earlier
+second than the page's last one has been read (they all sort before it), so the cursor moves
+to the second of the last item, and the next request re-reads that second's items (merged
+again, harmlessly) together with any of them the page did not hold — LL2's order among equal
+stamps is not stable between requests, so a tie at the page boundary is re-asked, never
+trusted.  When a whole page shares one second (a bulk edit), the cursor cannot move: that
+second's items are then read alone (``last_updated`` within the second) in id order, a total
+order, by offset; items can only leave such a group (an edit gives them a new stamp, read
+later), and LL2's ``count`` tells how many left, so the offset backs up by that many and
+nothing slides past it.  The walk's position, tie group included, is saved with every page,
+so a group larger than one pass's budget goes on where it stopped.  Once a walk has reached
+the end, the next one starts ``ICALFEED_SYNC_OVERLAP_MINUTES`` below the newest stamp read,
+for edits that become visible late; what it reads twice merges to no change.
+
+All passes draw on one shared budget, and each pass of each stream fails alone: it backs off
+(1, 2, 4 … minutes, at most an hour) while the others go on.  Reconciles go first, the
+stream waiting longest first; the changes passes then split what is left, so one stream's
+long backfill cannot starve the other; the audit takes only a spare request.  Every page is
+merged and saved as it arrives, so a failure or an empty budget midway keeps everything
+fetched so far, and the snapshot is never replaced by a partial one.
 """
 
 from __future__ import annotations
@@ -28,7 +50,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from .budget import Budget, RequestBudget
@@ -36,7 +58,7 @@ from .config import Settings
 from .errors import UpstreamError
 from .locks import file_lock
 from .models import PLURAL, Event, Launch, ParsedPage, parse_events, parse_launches
-from .snapshot import MergeCounts, Snapshot
+from .snapshot import Cursor, MergeCounts, PassHealth, Snapshot
 from .store import Store, utcnow
 from .upstream import LL2Client, Page
 
@@ -46,6 +68,13 @@ MAX_BACKOFF_SECONDS = 3600.0
 MAX_RECHECKED = 50
 # How long an item LL2 still lists by id, but whose copy here stays stale, is not re-asked.
 RECHECK_QUIET = timedelta(hours=24)
+# The passes, by the names /healthz reports them under.
+RECONCILE, CHANGES, AUDIT = "reconcile", "changes", "audit"
+# One failing pass waits 1, 2, 4 … minutes before it is tried again, at most an hour.
+PASS_BACKOFF = timedelta(minutes=1)
+PASS_BACKOFF_CAP = timedelta(hours=1)
+# The audit spends a request only when at least this many are left in the hour.
+AUDIT_RESERVE = 2
 log = logging.getLogger(__name__)
 
 
@@ -68,12 +97,27 @@ class Stream:
             params["net__lte"] = _stamp(now + self.horizon)
         return params
 
-    def changes_params(self, watermark: str | None, now: datetime) -> dict[str, str | int]:
+    def changes_params(self, since: str | None, now: datetime) -> dict[str, str | int]:
+        """The first page of items stamped at or after `since`, oldest change first."""
         params: dict[str, str | int] = {"mode": "detailed", "ordering": "last_updated"}
         if self.history is not None:
             params["net__gte"] = _stamp(now - self.history)
-        if watermark:
-            params["last_updated__gte"] = watermark
+        if since:
+            params["last_updated__gte"] = since
+        return params
+
+    def tie_params(self, second: str, offset: int, now: datetime) -> dict[str, str | int]:
+        """Items stamped within one `second`, in id order (total and stable), from `offset`."""
+        params: dict[str, str | int] = {
+            "mode": "detailed",
+            "ordering": "id",
+            "last_updated__gte": second,
+            "last_updated__lte": second.removesuffix("Z") + ".999999Z",
+        }
+        if self.history is not None:
+            params["net__gte"] = _stamp(now - self.history)
+        if offset:
+            params["offset"] = offset
         return params
 
 
@@ -115,7 +159,9 @@ class SyncReport:
     skipped: int = 0
     counts: MergeCounts = field(default_factory=MergeCounts)
     seconds: float = 0.0
-    error: str | None = None
+    error: str | None = None  # every failed pass: "http-500: … [launches reconcile]; …"
+    errors: list[str] = field(default_factory=list)
+    passes_ok: int = 0  # passes that ran without failing
     retry_at: float | None = None
     out_of_budget: bool = False
     not_run: str | None = None  # why nothing was attempted
@@ -186,36 +232,52 @@ class Syncer:
         snap = base
         if full:
             for stream in self.streams:
-                snap = snap.with_sync(stream.kind, watermark=None, backfill_complete=False)
+                snap = snap.with_sync(stream.kind, changes=Cursor(), backfill_complete=False)
         requests_before = self.client.requests_made
         work = _Work(snap)
-        try:
-            reconciles = [
-                s
-                for s in self.streams
-                if force
-                or full
-                or _due(snap.sync(s.kind).reconciled_at, now, self.settings.reconcile_minutes)
-            ]
-            for stream in _longest_waiting(reconciles, work.snap, "reconciled_at"):
-                self._reconcile(stream, work, report, now)
-            changes = [
-                s
-                for s in self.streams
-                if force
-                or full
+        eager = force or full
+        reconciles = [
+            s
+            for s in self.streams
+            if self._may_run(s, RECONCILE, work.snap, now, eager)
+            and (
+                eager or _due(snap.sync(s.kind).reconciled_at, now, self.settings.reconcile_minutes)
+            )
+        ]
+        for stream in _longest_waiting(reconciles, work.snap, "reconciled_at"):
+            self._attempt(
+                stream,
+                RECONCILE,
+                work,
+                report,
+                now,
+                lambda s=stream: self._reconcile(s, work, report, now),
+            )
+        changes = [
+            s
+            for s in self.streams
+            if self._may_run(s, CHANGES, work.snap, now, eager)
+            and (
+                eager
                 or not work.snap.sync(s.kind).backfill_complete
                 or _due(work.snap.sync(s.kind).changes_at, now, s.incremental_minutes)
-            ]
-            ordered = _longest_waiting(changes, work.snap, "changes_at")
-            for position, stream in enumerate(ordered):
-                # A fair share of what is left, so a long backfill cannot starve the rest.
-                left = self.client.budget.status().remaining
-                share = max(1, left // (len(ordered) - position))
-                self._changes(stream, work, report, now, share)
-        except UpstreamError as exc:
-            report.error = f"{exc.reason}: {exc}"
-            report.retry_at = exc.retry_at
+            )
+        ]
+        ordered = _longest_waiting(changes, work.snap, "changes_at")
+        for position, stream in enumerate(ordered):
+            # A fair share of what is left, so a long backfill cannot starve the rest.
+            left = self.client.budget.status().remaining
+            share = max(1, left // (len(ordered) - position))
+            self._attempt(
+                stream,
+                CHANGES,
+                work,
+                report,
+                now,
+                lambda s=stream, n=share: self._changes(s, work, report, now, n),
+            )
+        self._audit(work, report, now)
+        report.error = "; ".join(report.errors) or None
         snap = work.snap
         report.requests = self.client.requests_made - requests_before
         snap = snap.prune(now)
@@ -231,6 +293,44 @@ class Syncer:
             report.not_run = "nothing due yet"
         (log.warning if report.error else log.info)(report.line())
         return report
+
+    def _may_run(
+        self, stream: Stream, name: str, snap: Snapshot, now: datetime, eager: bool
+    ) -> bool:
+        """False while this pass of this stream backs off after failing (unless forced)."""
+        retry_at = snap.sync(stream.kind).health(name).retry_at
+        return eager or retry_at is None or now >= retry_at
+
+    def _attempt(
+        self,
+        stream: Stream,
+        name: str,
+        work: _Work,
+        report: SyncReport,
+        now: datetime,
+        action: Callable[[], None],
+    ) -> None:
+        """Run one pass; its failure is recorded against it alone and never stops the rest."""
+        try:
+            action()
+        except UpstreamError as exc:
+            state = work.snap.sync(stream.kind)
+            failures = state.health(name).failures + 1
+            retry_at = now + min(PASS_BACKOFF * 2 ** min(failures - 1, 12), PASS_BACKOFF_CAP)
+            if exc.retry_at:
+                retry_at = max(retry_at, datetime.fromtimestamp(exc.retry_at, UTC))
+            error = f"{exc.reason}: {exc}"
+            failing = {**state.failing, name: PassHealth(failures, error, retry_at)}
+            work.snap = work.snap.with_sync(stream.kind, failing=failing)
+            report.errors.append(f"{error} [{PLURAL[stream.kind]} {name}]")
+            if exc.retry_at:
+                report.retry_at = max(report.retry_at or 0.0, exc.retry_at)
+            return
+        report.passes_ok += 1
+        state = work.snap.sync(stream.kind)
+        if name in state.failing:
+            failing = {k: v for k, v in state.failing.items() if k != name}
+            work.snap = work.snap.with_sync(stream.kind, failing=failing)
 
     def _reconcile(self, stream: Stream, work: _Work, report: SyncReport, now: datetime) -> None:
         seen: set[str] = set()
@@ -312,24 +412,94 @@ class Syncer:
     def _changes(
         self, stream: Stream, work: _Work, report: SyncReport, now: datetime, max_pages: int
     ) -> None:
-        params = stream.changes_params(work.snap.sync(stream.kind).watermark, now)
-        last: Page | None = None
+        cursor = work.snap.sync(stream.kind).changes
+        floor = cursor.stamp if cursor.done else None
+        if cursor.done and cursor.stamp:
+            # A new pass: start a little below the newest change read (edits seen late).
+            overlap = timedelta(minutes=self.settings.sync_overlap_minutes)
+            cursor = Cursor(_stamp(_parse_stamp(cursor.stamp) - overlap))
+        elif cursor.done:
+            cursor = Cursor()
         work.new_pass()
-        for page in self.client.pages(stream.path, params, stream.parse, max_pages):
-            self._absorb(stream, work, page, report, now, "changed")
-            stamps = [i.last_updated for i, _ in page.parsed.items if i.last_updated]
-            if stamps:
-                newest = _stamp(max(stamps))
-                mark = work.snap.sync(stream.kind).watermark
-                if mark is None or newest > mark:
-                    work.snap = work.snap.with_sync(stream.kind, watermark=newest)
-            # Saved page by page: a backfill interrupted here resumes from this watermark.
-            self.store.commit(work.snap)
-            last = page
-        if last is None or last.next_url is not None:
+        done = self._walk(stream, work, report, now, cursor, max_pages, CHANGES)
+        if not done:
             report.out_of_budget = True
             return
-        work.snap = work.snap.with_sync(stream.kind, backfill_complete=True, changes_at=now)
+        reached = work.snap.sync(stream.kind).changes
+        if floor and (reached.stamp or "") < floor:
+            # The overlap re-read older stamps only: the newest change read stays the mark.
+            work.snap = work.snap.with_sync(stream.kind, changes=replace(reached, stamp=floor))
+        audited = work.snap.sync(stream.kind).audited_at or now  # a backfill read it all
+        work.snap = work.snap.with_sync(
+            stream.kind, backfill_complete=True, changes_at=now, audited_at=audited
+        )
+
+    def _audit(self, work: _Work, report: SyncReport, now: datetime) -> None:
+        """One page of the slow re-read of a stream's history, when one is due and the hour
+        has requests to spare; the stream audited longest ago goes first."""
+        minutes = self.settings.audit_minutes
+        states = [work.snap.sync(s.kind) for s in self.streams]
+        last = max((st.audited_at for st in states if st.audited_at), default=None)
+        if not minutes or report.out_of_budget or not _due(last, now, minutes):
+            return
+        if self.client.budget.status().remaining < AUDIT_RESERVE:
+            return
+        ready = [
+            s
+            for s in self.streams
+            if work.snap.sync(s.kind).backfill_complete
+            and self._may_run(s, AUDIT, work.snap, now, eager=False)
+        ]
+        if not ready:
+            return
+        stream = _longest_waiting(ready, work.snap, "audited_at")[0]
+
+        def audit_page() -> None:
+            cursor = work.snap.sync(stream.kind).audit
+            work.new_pass()
+            self._walk(stream, work, report, now, Cursor() if cursor.done else cursor, 1, AUDIT)
+            work.snap = work.snap.with_sync(stream.kind, audited_at=now)
+
+        self._attempt(stream, AUDIT, work, report, now, audit_page)
+
+    def _walk(
+        self,
+        stream: Stream,
+        work: _Work,
+        report: SyncReport,
+        now: datetime,
+        cursor: Cursor,
+        max_pages: int,
+        name: str,
+    ) -> bool:
+        """Read up to `max_pages` pages of `stream` in `last_updated` order from `cursor`
+        (the scheme is in the module docstring), saving the cursor as `name` after every
+        page; True when the walk reached the end."""
+        phase = "changed" if name == CHANGES else "audited"
+        for _ in range(max_pages):
+            if cursor.tie is not None and cursor.stamp is not None:
+                offset, size = cursor.tie
+                params = stream.tie_params(cursor.stamp, offset, now)
+            else:
+                params = stream.changes_params(cursor.stamp, now)
+            page = self.client.page(stream.path, params, stream.parse)
+            if page is None:
+                return False
+            self._absorb(stream, work, page, report, now, phase)
+            before = cursor
+            if cursor.tie is not None and cursor.stamp is not None:
+                cursor = _after_tie_page(cursor, page, offset, size)
+            else:
+                cursor = _after_page(cursor, page)
+            if cursor == before:
+                raise UpstreamError("paging-loop", f"LL2 paging does not move on (at {page.url})")
+            work.snap = work.snap.with_sync(stream.kind, **{name: cursor})
+            if name == CHANGES:
+                # Saved page by page: a walk interrupted here resumes from this cursor.
+                self.store.commit(work.snap)
+            if cursor.done:
+                return True
+        return False
 
     def _absorb(
         self,
@@ -388,7 +558,43 @@ def _longest_waiting(streams: list[Stream], snap: Snapshot, attribute: str) -> l
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Whole seconds, UTC: the cursor's unit (a stamp's fraction never moves it)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_stamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _after_page(cursor: Cursor, page: Page) -> Cursor:
+    """Where a keyset walk stands after one page asked from `cursor.stamp` onward."""
+    seconds = sorted({_stamp(s) for s in page.parsed.stamps})
+    if page.is_last:
+        newest = max([*seconds, cursor.stamp or ""]) or None
+        return Cursor(newest, None, done=True)
+    if not seconds:
+        raise UpstreamError("no-stamps", f"LL2 sent a full page without last_updated ({page.url})")
+    if len(seconds) > 1:
+        # Everything stamped before the last second is read; that second is asked again.
+        return Cursor(seconds[-1])
+    # A whole page in one second: read that second alone, by id.
+    return Cursor(seconds[0], tie=(0, 0))
+
+
+def _after_tie_page(cursor: Cursor, page: Page, offset: int, size: int) -> Cursor:
+    """Where the walk through one second's items stands after the page at `offset`; `size`
+    is the group's size the previous page reported (0 on the first)."""
+    assert cursor.stamp is not None
+    count = page.count if page.count is not None else size
+    left = size - count if size and count < size else 0
+    if left:
+        # Items of this second were edited again (they will be read at their new stamp):
+        # those after them moved up, and as many may have slid below `offset`. Back up.
+        return Cursor(cursor.stamp, tie=(max(0, offset - left), count))
+    if page.size == 0 or (page.next_url is None and offset + page.size >= count):
+        # The whole second is read: go on from the next one.
+        return Cursor(_stamp(_parse_stamp(cursor.stamp) + timedelta(seconds=1)))
+    return Cursor(cursor.stamp, tie=(offset + page.size, count))
 
 
 class SyncScheduler:
@@ -444,7 +650,9 @@ class SyncScheduler:
             log.exception("sync crashed")
             report = SyncReport(error=f"internal: {exc!r}")
             self.syncer.store.sync_error = report.error
-        self.failures = self.failures + 1 if report.error else 0
+        # Passes back off one by one; the whole scheduler slows down only when every pass
+        # it tried failed (LL2 down), not when one endpoint is broken.
+        self.failures = self.failures + 1 if report.error and not report.passes_ok else 0
         self.last_report = report
         if self.after_run is not None:
             try:

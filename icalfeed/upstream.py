@@ -44,6 +44,12 @@ class Page:
     count: int | None
     next_url: str | None
     url: str
+    size: int = 0  # objects on the page, usable or not
+
+    @property
+    def is_last(self) -> bool:
+        """Nothing follows: no `next`, or nothing on the page (whatever `next` says)."""
+        return self.next_url is None or self.size == 0
 
 
 class LL2Client:
@@ -101,6 +107,19 @@ class LL2Client:
             url = page.next_url
             if url is not None and not self._same_origin(url):
                 raise UpstreamError("bad-next", f"LL2 'next' points off the API: {url}")
+
+    def page(
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        parse: Callable[[Iterable[Any]], ParsedPage] = parse_events,
+    ) -> Page | None:
+        """One page of a listing, exactly as asked (no `next` followed): None when the budget
+        is spent; UpstreamError on any failure."""
+        query = urlencode({"limit": PAGE_SIZE, **params})
+        url = urljoin(self.base_url, path.lstrip("/")) + "?" + query
+        data = self.get_json(url)
+        return None if data is None else _page_from(data, url, parse)
 
     def get_json(self, url: str) -> Any | None:
         """One budgeted GET returning decoded JSON, or None when the budget is spent."""
@@ -181,9 +200,10 @@ def _page_from(data: Any, url: str, parse: Callable[[Iterable[Any]], ParsedPage]
     count = data.get("count")
     return Page(
         parsed=parse(data["results"]),
-        count=count if isinstance(count, int) else None,
+        count=count if isinstance(count, int) and not isinstance(count, bool) else None,
         next_url=next_url if isinstance(next_url, str) and next_url else None,
         url=url,
+        size=len(data["results"]),
     )
 
 

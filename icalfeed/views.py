@@ -136,6 +136,16 @@ def healthz() -> tuple[Response, int]:
                 "last_changes": _iso(state.changes_at),
                 "watermark": state.watermark,
                 "backfill_complete": state.backfill_complete,
+                "last_audit": _iso(state.audited_at),
+                # Passes failing now, each backing off alone: {"reconcile": {…}}.
+                "failing": {
+                    name: {
+                        "error": health.error,
+                        "failures": health.failures,
+                        "retry_at": _iso(health.retry_at),
+                    }
+                    for name, health in sorted(state.failing.items())
+                },
             }
             for kind, state in ((Event.kind, events), (Launch.kind, launches))
         },

@@ -43,6 +43,8 @@ def online_settings(tmp_path: Path, fake_ll2: FakeLL2) -> Settings:
         # The events stream alone, so request counts are the events engine's; both streams
         # together are tested in tests/test_launch_sync.py.
         launches=False,
+        # Nor the safety-net audit's spare requests (tests/test_sync_integrity.py has them).
+        audit_minutes=0,
     )
 
 

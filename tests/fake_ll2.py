@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import threading
 import time
 from collections import deque
@@ -51,6 +52,11 @@ class FakeLL2:
         self.faults: deque[Fault] = deque()
         self.faults_at: dict[int, Fault] = {}  # request number (1-based) → fault
         self.on_request: Callable[[Seen], None] | None = None
+        # Paths (prefixes) that always answer with a fault, e.g. a broken upcoming window.
+        self.broken: dict[str, Fault] = {}
+        # Like a database without a stable order among equal sort keys: items with the same
+        # `ordering` value come in a new random order on every request.
+        self.unstable_ties: random.Random | None = None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -100,9 +106,19 @@ class FakeLL2:
         if "last_updated__gte" in params:
             floor = _when(params["last_updated__gte"])
             items = [e for e in items if _when(e.get("last_updated")) >= floor]
+        if "last_updated__lte" in params:
+            ceiling = _when(params["last_updated__lte"])
+            items = [e for e in items if _when(e.get("last_updated")) <= ceiling]
         order = params.get("ordering", date)
         key = order.lstrip("-")
-        items.sort(key=lambda e: (_when(e.get(key)), str(e["id"])), reverse=order.startswith("-"))
+        shuffle = self.unstable_ties
+        if key == "id":
+            items.sort(key=lambda e: (str(type(e["id"])), e["id"]), reverse=order.startswith("-"))
+        else:
+            items.sort(
+                key=lambda e: (_when(e.get(key)), shuffle.random() if shuffle else str(e["id"])),
+                reverse=order.startswith("-"),
+            )
         limit = min(int(params.get("limit", 10)), 100)
         offset = int(params.get("offset", 0))
         page = items[offset : offset + limit]
@@ -129,6 +145,9 @@ class FakeLL2:
                 scripted = fake.faults_at.pop(len(fake.requests), None)
                 if scripted is None and fake.faults:
                     scripted = fake.faults.popleft()
+                for prefix, fault in fake.broken.items():
+                    if scripted is None and parts.path.startswith(prefix):
+                        scripted = fault
                 if scripted is not None:
                     self._fault(scripted)
                     return

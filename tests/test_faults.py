@@ -161,6 +161,7 @@ def settings_for(fake: FakeLL2, data_dir: Path) -> Settings:
         connect_timeout=2,
         read_timeout=2,
         launches=False,  # the events stream alone; tests/test_launch_sync.py does both
+        audit_minutes=0,  # request counts here are the two passes'; the audit has its own tests
     )
 
 
@@ -239,10 +240,15 @@ def test_a_failing_sync_keeps_the_feed_and_names_the_problem(world, name, positi
     assert world.syncer.store.last_error == report.error
     # Nothing served changed: in memory, on disk, and for a restarted server.
     world.assert_unchanged()
-    # No retry storm: the sync stopped at the failing request, and did not hang.
-    assert world.spent_since(mark) == position
+    # No retry storm: the failing pass asked once and backs off on its own; the other pass
+    # still ran (unless a 429 paused the whole budget); nothing hung.
+    failing = world.syncer.store.snapshot.sync().health(
+        "reconcile" if position == UPCOMING else "changes"
+    )
+    assert failing.failures == 1 and failing.retry_at > world.clock()
+    assert failing.error == report.error.rsplit(" [", 1)[0]
+    assert world.spent_since(mark) == (1 if reason == "throttled" and position == UPCOMING else 2)
     assert elapsed < world.settings.read_timeout + 3
-    assert world.scheduler.next_delay() >= 2 * world.scheduler.tick
     if reason == "throttled":
         # The whole budget pauses: an impatient second sync spends nothing.
         paused = world.syncer.client.budget.status().paused_until
@@ -265,8 +271,13 @@ def test_budget_is_never_exceeded_by_repeated_failures(world):
     for _ in range(2 * limit):
         report = world.syncer.run()
         assert report.error is None or report.error.startswith("http-503")
-    # The first sync spent 4 requests two hours ago: this hour has the full budget.
-    assert world.spent_since(mark) == limit
+    # Each failing pass asked once and then backs off on its own (1 minute, doubling): no
+    # retry at once, and far inside the hour's budget.
+    assert world.spent_since(mark) == 2 <= limit
+    for minutes in (1, 2, 4, 8):
+        world.clock.advance(minutes=minutes, seconds=1)
+        world.syncer.run()
+    assert world.spent_since(mark) == 10 <= limit
     world.assert_unchanged()
     world.recover()
 
@@ -284,57 +295,35 @@ def test_next_pointing_at_itself_is_a_paging_loop(world):
     report = world.syncer.run()
     assert report.error is not None and report.error.startswith("paging-loop:")
     assert "paging-loop" in (world.syncer.store.last_error or "")
-    assert world.spent_since(mark) == 1
+    assert world.spent_since(mark) == 2  # the looping reconcile, once; the changes pass
     world.assert_unchanged()
     world.recover()
 
 
-def test_next_loop_through_two_pages_is_a_paging_loop(world):
-    """Changes page 1 → page 2 → page 1 again: stopped before asking for page 1 twice."""
-    first: list[str] = []
-
-    def loop(seen: Seen) -> None:
-        if seen.path.endswith("/upcoming/"):
-            return
-        body = world.fake.listing(seen.path, seen.params)
-        if not first:
-            first.append(listing_url(seen, world.fake))
-            body["next"] = listing_url(seen, world.fake, offset="100")
-        else:
-            body["next"] = first[0]
-        world.fake.fail_next(Fault(200, json.dumps(body).encode()))
-
-    world.fake.on_request = loop
-    mark = len(world.fake.requests)
-    report = world.syncer.run()
-    assert report.error is not None and report.error.startswith("paging-loop:")
-    assert world.spent_since(mark) == 3  # upcoming, changes page 1, changes page 2
-    world.assert_unchanged()
-    world.recover()
-
-
-def test_endless_fresh_next_links_stop_where_count_says(world):
-    """A `next` that never ends (a new URL every time) stops once the pages exceed what the
-    listing's `count` allows, long before the budget is gone."""
+@pytest.mark.parametrize("kind", ["back-to-page-1", "fresh-every-time", "off-the-api"])
+def test_the_changes_pass_never_follows_next(world, kind):
+    """The changes pass asks by cursor, not by LL2's `next`: a `next` that loops, never ends
+    or points off the API changes nothing; the pass ends where the data ends."""
     spins = iter(range(10_000))
 
-    def endless(seen: Seen) -> None:
+    def bogus(seen: Seen) -> None:
         if seen.path.endswith("/upcoming/"):
             return
         body = world.fake.listing(seen.path, seen.params)
-        body["next"] = listing_url(seen, world.fake, spin=str(next(spins)))
+        body["next"] = {
+            "back-to-page-1": listing_url(seen, world.fake),
+            "fresh-every-time": listing_url(seen, world.fake, spin=str(next(spins))),
+            "off-the-api": "http://localhost:9/2.3.0/events/?limit=100&offset=100",
+        }[kind]
         world.fake.fail_next(Fault(200, json.dumps(body).encode()))
 
-    world.fake.on_request = endless
+    world.fake.on_request = bogus
     mark = len(world.fake.requests)
     report = world.syncer.run()
-    pages_allowed = len(world.fake.events) // 100 + 2
-    assert world.spent_since(mark) <= 1 + pages_allowed < world.settings.requests_per_hour
-    assert report.error is not None and report.error.startswith("paging-loop")
-    assert world.syncer.store.snapshot.version == world.base.version
-    assert feed_bytes(world.syncer.store.snapshot) == world.base.feed
-    assert served(world.settings) == world.base.served
-    world.fake.on_request = None
+    assert report.ok, report.line()
+    # upcoming; the changes page; its last second; that second alone (empty); past it
+    assert world.spent_since(mark) <= 5
+    world.assert_unchanged()
     world.recover()
 
 
@@ -343,7 +332,7 @@ def test_next_off_the_api_is_refused_without_following_it(world):
     off_api = "http://localhost:9/2.3.0/events/?limit=100&offset=100"
 
     def redirect(seen: Seen) -> None:
-        if not seen.path.endswith("/upcoming/"):
+        if seen.path.endswith("/upcoming/"):
             body = world.fake.listing(seen.path, seen.params)
             body["next"] = off_api
             world.fake.fail_next(Fault(200, json.dumps(body).encode()))
@@ -352,7 +341,7 @@ def test_next_off_the_api_is_refused_without_following_it(world):
     mark = len(world.fake.requests)
     report = world.syncer.run()
     assert report.error is not None and report.error.startswith("bad-next:")
-    assert world.spent_since(mark) == 2
+    assert world.spent_since(mark) == 2  # the upcoming page; the changes pass still runs
     world.assert_unchanged()
     world.recover()
 
@@ -506,26 +495,34 @@ def test_duplicate_ids_across_pages_keep_the_newest_copy(world, order):
     world.fake.upsert(fresh)
     pages = [fresh, stale] if order == "newer-first" else [stale, fresh]
 
+    served: list[int] = []
+
     def paged(seen: Seen) -> None:
         if seen.path.endswith("/upcoming/"):
             return
-        if "offset" not in seen.params:
+        if not served:
             following = listing_url(seen, world.fake, offset="100")
             world.fake.fail_next(_page_fault([pages[0]], following))
         else:
             world.fake.fail_next(_page_fault([pages[1]], None))
+        served.append(1)
 
     world.fake.on_request = paged
     mark = len(world.fake.requests)
     report = world.syncer.run()
     world.fake.on_request = None
     assert report.ok, report.line()
-    assert world.spent_since(mark) == 3
+    # upcoming; the first copy (a page of one second, so…); that second alone; past it
+    assert world.spent_since(mark) == 4
     entry = world.syncer.store.snapshot.entries[f"event:{event_id}"]
     assert entry.item.name == "Booster 19 Rollout (fresh)"
     assert entry.item == Event.from_ll2(fresh)
     assert entry.sequence == 1  # the time moved once
-    assert world.syncer.store.snapshot.sync().watermark == "2026-11-25T13:00:00Z"
+    # Every change stamped before the watermark is read (13:00:00 in full, so 13:00:01).
+    assert world.syncer.store.snapshot.sync().watermark in (
+        "2026-11-25T13:00:00Z",
+        "2026-11-25T13:00:01Z",
+    )
     body = feed_bytes(world.syncer.store.snapshot)
     assert b"Booster 19 Rollout (fresh)" in body and b"(stale)" not in body
     # The next ordinary sync changes nothing more.

@@ -107,7 +107,9 @@ def test_changed_launch_arrives_by_the_watermark_and_moves(settings, fake):
     report = syncer.run()
     assert report.ok and report.requests == 1
     (seen,) = fake.requests
-    assert seen.path == "/2.3.0/launches/" and seen.params["last_updated__gte"] == watermark
+    overlap = timedelta(minutes=settings.sync_overlap_minutes)
+    start = (datetime.fromisoformat(watermark) - overlap).strftime(STAMP)
+    assert seen.path == "/2.3.0/launches/" and seen.params["last_updated__gte"] == start
     entry = syncer.store.snapshot.entries[f"launch:{launch_id}"]
     assert entry.sequence == 1 and entry.item.net == net
     (vevent,) = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 import pytest
 from fake_ll2 import Fault
@@ -15,6 +16,12 @@ from synctools import Clock, make_syncer
 from icalfeed import create_app
 from icalfeed.locks import file_lock
 from icalfeed.store import read_snapshot
+
+
+def overlapped(watermark: str, settings) -> str:
+    """Where a changes pass after a finished one starts: the overlap below the watermark."""
+    start = datetime.fromisoformat(watermark) - timedelta(minutes=settings.sync_overlap_minutes)
+    return start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_full_backfill_of_the_fixtures_takes_four_requests(online_settings, fake_ll2):
@@ -61,7 +68,9 @@ def test_incremental_sync_asks_only_for_changes(online_settings, fake_ll2):
     report = syncer.run()
     assert report.requests == 1
     params = fake_ll2.requests[0].params
-    assert params["ordering"] == "last_updated" and params["last_updated__gte"] == watermark
+    # The pass starts ICALFEED_SYNC_OVERLAP_MINUTES (10) below the newest change read.
+    assert params["ordering"] == "last_updated"
+    assert params["last_updated__gte"] == overlapped(watermark, online_settings)
     entry = syncer.store.snapshot.entries["event:384"]
     assert entry.item.start.day == 26 and entry.sequence == 1
     assert report.counts.changed == 1 and syncer.store.snapshot.version != version
@@ -195,7 +204,9 @@ def test_scheduler_backs_off_after_failures_and_honours_retry_at(online_settings
 
     clock = Clock()
     scheduler = SyncScheduler(make_syncer(online_settings, clock), tick_seconds=60)
-    fake_ll2.fail_next(Fault(500), Fault(500))
+    # Both passes fail in each of the first two runs (each pass fails alone, and the whole
+    # scheduler slows down only when every pass it tried failed).
+    fake_ll2.fail_next(*[Fault(500) for _ in range(4)])
     scheduler.run_once()
     assert scheduler.failures == 1 and scheduler.next_delay() == 120
     clock.advance(hours=2)
