@@ -69,6 +69,7 @@ sample: install
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = "0" ] && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/serving.py
+	$(BIN)/python bench/sync_day.py
 
 # Pin the runtime dependencies a clean install resolves to, and audit those pins.
 lock:

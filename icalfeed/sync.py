@@ -74,7 +74,7 @@ RECONCILE, CHANGES, AUDIT = "reconcile", "changes", "audit"
 PASS_BACKOFF = timedelta(minutes=1)
 PASS_BACKOFF_CAP = timedelta(hours=1)
 # The audit spends a request only when at least this many are left in the hour.
-AUDIT_RESERVE = 2
+AUDIT_RESERVE = 1
 log = logging.getLogger(__name__)
 
 
@@ -426,9 +426,12 @@ class Syncer:
             report.out_of_budget = True
             return
         reached = work.snap.sync(stream.kind).changes
-        if floor and (reached.stamp or "") < floor:
-            # The overlap re-read older stamps only: the newest change read stays the mark.
-            work.snap = work.snap.with_sync(stream.kind, changes=replace(reached, stamp=floor))
+        mark = max(reached.stamp or "", floor or "")  # the overlap never lowers the mark
+        # Nor does an item stamped in the future (a clock running ahead on LL2's side) raise
+        # it past now: every later edit would sort below it and be skipped.
+        mark = min(mark, _stamp(now)) or None
+        if mark != reached.stamp:
+            work.snap = work.snap.with_sync(stream.kind, changes=replace(reached, stamp=mark))
         audited = work.snap.sync(stream.kind).audited_at or now  # a backfill read it all
         work.snap = work.snap.with_sync(
             stream.kind, backfill_complete=True, changes_at=now, audited_at=audited

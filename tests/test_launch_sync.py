@@ -253,6 +253,13 @@ def test_three_hours_of_syncing_stay_in_budget_and_keep_both_kinds_fresh(setting
     syncer = make_syncer(settings, clock)
     stamps: list[tuple[datetime, str]] = []
     fake.on_request = lambda seen: stamps.append((clock.now, seen.path))
+    audits: list[tuple[datetime, str]] = []  # pages of the safety net's slow re-read
+
+    def audited(progress) -> None:
+        if progress.phase.startswith("audited"):
+            audits.append((clock.now, f"/2.3.0/{progress.phase.split()[1]}/"))
+
+    syncer.progress = audited
     stopped = []
     for minute in range(180):
         report = syncer.run()
@@ -263,6 +270,11 @@ def test_three_hours_of_syncing_stay_in_budget_and_keep_both_kinds_fresh(setting
     for when, _ in stamps:
         in_hour = [t for t, _ in stamps if when <= t < when + timedelta(hours=1)]
         assert len(in_hour) <= settings.requests_per_hour
+    # The audit takes only what the schedule leaves, from an hour after the backfill.
+    assert audits and all(t >= START + timedelta(minutes=59) for t, _ in audits)
+    assert len(audits) <= 3
+    for audit in audits:
+        stamps.remove(audit)
     # Once the backfill's extra pages have left the hour, the schedule fits the budget
     # with room to spare: 1 + 3 event requests and 1 + 6 launch requests an hour.
     assert all(minute <= 61 for minute in stopped), stopped

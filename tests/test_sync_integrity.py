@@ -236,6 +236,21 @@ def test_an_edit_visible_late_just_below_the_watermark_is_read(fake, tmp_path):
     assert_same_as_upstream(syncer.store.snapshot, fake)
 
 
+def test_an_item_stamped_in_the_future_does_not_hide_later_edits(fake, tmp_path):
+    """One item stamped ahead of our clock (LL2's clock running fast) must not lift the
+    watermark past now, or every edit made meanwhile sorts below it and is skipped."""
+    clock = Clock(START)
+    syncer = make_syncer(settings_for(fake, tmp_path), clock)
+    order = by_stamp(fake)
+    edit(fake, order[0], START + timedelta(days=2), "from the future")
+    assert syncer.run().ok
+    assert syncer.store.snapshot.sync().watermark <= START.strftime(STAMP)
+    edit(fake, order[1], START + timedelta(minutes=5), "ordinary")
+    clock.advance(minutes=21)
+    assert syncer.run().ok
+    assert_same_as_upstream(syncer.store.snapshot, fake)
+
+
 # --------------------------------------------------------------- SEQUENCE never falls
 
 
@@ -359,14 +374,23 @@ def test_the_audit_repairs_what_a_glitch_left_behind(fake, tmp_path):
 
 
 def test_the_audit_only_takes_a_spare_request(fake, tmp_path):
-    settings = settings_for(fake, tmp_path, audit_minutes=60, requests_per_hour=5)
+    """The audit runs last and only with a request the due passes left unused."""
+    settings = settings_for(fake, tmp_path, audit_minutes=60)
     clock = Clock(START)
     syncer = make_syncer(settings, clock)
-    syncer.run()  # 1 upcoming + 3 history pages: one request left, below the reserve
+    syncer.run()
+    phases: list[str] = []
+    syncer.progress = lambda progress: phases.append(progress.phase)
+    budget = syncer.client.budget
+    budget.limit = 2  # exactly the reconcile and the changes pass
     clock.advance(minutes=61)
-    fake.requests.clear()
-    syncer.run()  # reconcile + changes due; the audit needs two spare requests
-    assert not any(r.params.get("last_updated__gte", "9") < "2026" for r in fake.requests[2:])
+    syncer.run()
+    assert phases == ["upcoming events", "changed events"]
+    budget.limit = 3  # one to spare
+    clock.advance(minutes=61)
+    syncer.run()
+    assert phases[2:] == ["upcoming events", "changed events", "audited events"]
+    assert budget.status().remaining == 0
 
 
 # ------------------------------------------------------------------- property test
