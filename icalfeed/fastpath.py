@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -66,7 +65,8 @@ class FeedFastPath:
         ):
             return self.app(environ, start_response)
         key = (path, environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT_ENCODING", ""))
-        state = (self.store.snapshot.version, int(time.time() // 86400))
+        # The day by the store's clock, as the views count it.
+        state = (self.store.snapshot.version, int(self.store.clock().timestamp() // 86400))
         with self._lock:
             stored = self._stored.get(key)
         if stored is not None and stored.state == state:

@@ -17,6 +17,7 @@ from .titles import CalendarMeta
 
 PRODID = f"-//icalfeed//icalfeed {__version__}//EN"
 ATTRIBUTION = "Data: Launch Library 2 by The Space Devs (https://thespacedevs.com/llapi)"
+CANCELLED_PREFIX = "Cancelled: "
 # Calendar servers poll at their own pace; this is our suggestion (RFC 7986 §5.7).
 REFRESH = timedelta(hours=1)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -124,14 +125,14 @@ def vevent(entry: Entry, alarms: Sequence[int] = ()) -> VEvent:
 
 def event_vevent(event: Event, entry: Entry, alarms: Sequence[int] = ()) -> VEvent:
     """One LL2 event as a VEVENT."""
-    stamp = event.last_updated or entry.first_seen
+    stamp = revised_at(event.last_updated or entry.first_seen, entry.removed_at)
     start, end = event_span(event)
     component = VEvent.new(
         uid=f"ll2-event-{event.id}@icalfeed",
         stamp=stamp,
         last_modified=stamp,
         sequence=entry.sequence,
-        summary=clean_line(summary(event)),
+        summary=clean_line(cancelled_title(summary(event), entry.removed_at)),
         start=start,
         end=end,
         description=clean_text(describe(event, entry.removed_at)),
@@ -144,10 +145,22 @@ def event_vevent(event: Event, entry: Entry, alarms: Sequence[int] = ()) -> VEve
     )
     if event.image_url:
         component.add("IMAGE", event.image_url, parameters={"VALUE": "URI"})
-    if event.precision.is_timed:
+    if event.precision.is_timed and entry.removed_at is None:
         for minutes in alarms:
             component.add_component(alarm(minutes, event.name))
     return component
+
+
+def revised_at(stamp: datetime, removed_at: datetime | None) -> datetime:
+    """DTSTAMP and LAST-MODIFIED: LL2's last edit, or our cancellation when later (without
+    METHOD, DTSTAMP is when the event was last revised, RFC 5545 §3.8.7.2)."""
+    return max(stamp, removed_at) if removed_at is not None else stamp
+
+
+def cancelled_title(title: str, removed_at: datetime | None) -> str:
+    """ "Cancelled: …" for an item gone upstream: Outlook and Apple Calendar show a
+    STATUS:CANCELLED subscription event like any other, so the title must say it."""
+    return f"{CANCELLED_PREFIX}{title}" if removed_at is not None else title
 
 
 def alarm(minutes: int, name: str) -> Alarm:
@@ -288,14 +301,14 @@ def launch_vevent(
     alarms: Sequence[int] = (),
 ) -> VEvent:
     """One launch as a VEVENT; its UID depends on the LL2 launch UUID alone."""
-    stamp = launch.last_updated or first_seen
+    stamp = revised_at(launch.last_updated or first_seen, removed_at)
     start, end = launch_span(launch)
     component = VEvent.new(
         uid=f"ll2-launch-{launch.id}@icalfeed",
         stamp=stamp,
         last_modified=stamp,
         sequence=sequence,
-        summary=clean_line(launch_summary(launch)),
+        summary=clean_line(cancelled_title(launch_summary(launch), removed_at)),
         start=start,
         end=end,
         description=clean_text(describe_launch(launch, removed_at)),
@@ -311,7 +324,9 @@ def launch_vevent(
         component.add("GEO", (pad.latitude, pad.longitude))
     if launch.image_url:
         component.add("IMAGE", launch.image_url, parameters={"VALUE": "URI"})
-    if launch.precision.is_timed:
+    if launch.precision.is_timed and removed_at is None:
+        # A reminder of a launch that is gone would be spam (Thunderbird fires VALARMs of
+        # subscribed calendars).
         for minutes in alarms:
             component.add_component(alarm(minutes, launch.name))
     return component

@@ -21,7 +21,7 @@ class Rendered:
     once here rather than per request (mtime 0, so those bytes are stable too)."""
 
     body: bytes
-    last_modified: datetime
+    changed_at: datetime  # of the data behind it; Last-Modified is decided per query (views)
     filename: str  # ASCII, for Content-Disposition's filename=
     title: str = ""  # the calendar's name, for its readable filename*=
     etag: str = field(init=False)
@@ -40,8 +40,8 @@ def render_feed(
     limit: int,
     pieces: Callable[[Entry, tuple[int, ...]], bytes] | None = None,
 ) -> Rendered:
-    """The body of one feed, with its Last-Modified and download name; `pieces` may supply
-    each event's VEVENT bytes from a cache."""
+    """The body of one feed, with when its data changed and its download name; `pieces`
+    may supply each event's VEVENT bytes from a cache."""
     selection = select(snapshot, query, day, limit)
     meta = calendar_meta(query, snapshot.catalog, selection)
     if fmt == "json":
@@ -49,15 +49,18 @@ def render_feed(
         body = render_json(selection, meta, query.include, notes)
     else:
         body = ics.render(selection.entries, meta, query.alarms, pieces)
-    return Rendered(body, last_modified(selection.entries, day), meta.filename, meta.name)
+    changed = data_changed_at(snapshot, selection.entries, day)
+    return Rendered(body, changed, meta.filename, meta.name)
 
 
-def last_modified(entries: Sequence[Entry], day: datetime) -> datetime:
-    """The newest change a client of this feed could have missed.
-
-    Removals count, and so does the day: the default window moves at midnight, and a client
-    that only sends If-Modified-Since must not be told "304" about a body that moved with it.
-    """
+def data_changed_at(snapshot: Snapshot, entries: Sequence[Entry], day: datetime) -> datetime:
+    """The latest moment the bytes of a feed on this snapshot can have changed: when this
+    service last committed different data (not LL2's stamps of the items shown, which miss
+    items leaving a selection, removals undone and prunes), or the start of `day` (the
+    default window moves at midnight). The packaged sample is never committed: the newest
+    stamp or removal in it stands in."""
+    if snapshot.changed_at is not None:
+        return max(snapshot.changed_at, day)
     stamps = [day]
     for entry in entries:
         stamps.append(entry.item.last_updated or entry.first_seen)

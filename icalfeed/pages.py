@@ -14,11 +14,10 @@ from .catalog import Catalog, Kind
 from .choices import builder_groups, choices, named_by_launches
 from .errors import QueryError
 from .filters import EVENTS_ONLY, LAUNCHES_ONLY, FeedQuery, feed_day, select
-from .ics import best_video_url, launch_summary, summary
+from .ics import best_video_url, cancelled_title, launch_summary, summary
 from .models import Event, Launch
 from .runtime import current_runtime
 from .snapshot import Entry, Snapshot
-from .store import utcnow
 from .subscribe import embed_snippet, links_for
 from .titles import calendar_meta
 
@@ -63,7 +62,7 @@ def builder() -> tuple[str, int]:
         # The form hides rockets and statuses without launches; kept, they would silently
         # empty an events-only feed.
         query = replace(query, rockets=frozenset(), statuses=frozenset())
-    today = feed_day(utcnow())
+    today = feed_day(current_runtime().store.clock())
     base = public_base()
     query_string = query.query_string(catalog)
     feed_url = feed_url_for(base, query, catalog, "ics")
@@ -95,7 +94,7 @@ def builder() -> tuple[str, int]:
 def directory(kind: str) -> str:
     snapshot = current_runtime().store.snapshot
     title, param, path = DIRECTORIES[kind]
-    today = feed_day(utcnow())
+    today = feed_day(current_runtime().store.clock())
     base = public_base()
     family = _family(snapshot.catalog, param)
     launching = named_by_launches(snapshot, param, family)
@@ -124,7 +123,7 @@ def widget() -> Response:
             raise QueryError(f"view must be agenda or month, got '{view[:20]}'")
     except QueryError as exc:
         error, query, theme, view = str(exc), FeedQuery(), "auto", "agenda"
-    today = feed_day(utcnow())
+    today = feed_day(current_runtime().store.clock())
     entries = upcoming_entries(snapshot, query, today, AGENDA_SIZE) if error is None else []
     query_string = query.query_string(snapshot.catalog)
     html = render_template(
@@ -213,6 +212,7 @@ def row_for(entry: Entry) -> Row:
         utc_text = title.split(":", 1)[0]
     if precision.is_vague:
         title = title.split(": ", 1)[-1]
+    title = cancelled_title(title, entry.removed_at)
     return Row(
         uid=uid,
         title=title,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import Flask, current_app
 
 from .budget import Budget
 from .config import Settings
 from .feedcache import FeedCache, VeventCache
-from .store import Store
+from .freshness import AnswerDates
+from .store import Store, utcnow
 from .sync import SyncScheduler
 
 
@@ -20,6 +22,9 @@ class Runtime:
     budget: Budget
     feeds: FeedCache = field(default_factory=FeedCache)
     vevents: VeventCache = field(default_factory=VeventCache)
+    answers: AnswerDates = field(default_factory=AnswerDates)
+    # A new release may render the same data differently: nothing it serves is older.
+    started_at: datetime = field(default_factory=lambda: utcnow().replace(microsecond=0))
     scheduler: SyncScheduler | None = None
     warmed_version: str | None = None
 

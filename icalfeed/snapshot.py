@@ -170,6 +170,8 @@ class Snapshot:
     # The last SEQUENCE of items pruned after their removal, so one that comes back goes on
     # counting from there (SEQUENCE never decreases for a UID); the newest MAX_RETIRED.
     retired: Mapping[str, int] = field(default_factory=dict)
+    # When this service last committed a different `version`: what Last-Modified builds on.
+    changed_at: datetime | None = None
     version: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -300,6 +302,7 @@ class Snapshot:
             "format": FORMAT,
             "source": self.source,
             "saved_at": _iso(self.saved_at),
+            "changed_at": _iso(self.changed_at),
             "version": self.version,
             "streams": {kind: _state_json(state) for kind, state in sorted(self.streams.items())},
             "entries": [
@@ -348,7 +351,9 @@ class Snapshot:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SnapshotError(f"snapshot content is damaged ({exc!r})") from None
         saved_at = parse_datetime(data.get("saved_at"))
-        return cls(entries, streams, source, saved_at, retired=retired)
+        # Written before `changed_at`: the last save is the latest the data can have changed.
+        changed_at = parse_datetime(data.get("changed_at")) or saved_at
+        return cls(entries, streams, source, saved_at, retired=retired, changed_at=changed_at)
 
 
 _NEVER = SyncState()

@@ -144,7 +144,13 @@ class Store:
     def commit(self, snapshot: Snapshot) -> None:
         """Persist, then serve `snapshot`.  If the disk refuses, serve it from memory anyway
         (the data is good) and record the error."""
-        stamped = self._with_names(replace(snapshot, source="snapshot", saved_at=self.clock()))
+        now = self.clock()
+        served = self._snapshot
+        unchanged = served.source == "snapshot" and served.version == snapshot.version
+        changed_at = (served.changed_at or now) if unchanged else now
+        stamped = self._with_names(
+            replace(snapshot, source="snapshot", saved_at=now, changed_at=changed_at)
+        )
         with self._lock:
             problems = []
             try:

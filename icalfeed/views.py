@@ -88,13 +88,20 @@ def _feed(
         query = FeedQuery.from_args(pairs, snapshot.catalog, include)
     except QueryError as exc:
         return plain(400, str(exc))
-    day = feed_day(utcnow())
+    now = runtime.store.clock()
+    day = feed_day(now)
     limit = runtime.settings.max_events
     feed = runtime.feeds.get(
         (fmt, query.canonical(), snapshot.version, day, limit),
         lambda: render_feed(fmt, snapshot, query, day, limit, runtime.vevents.get),
     )
-    return feed_response(feed, fmt)
+    modified = runtime.answers.last_modified(
+        (fmt, query.canonical(), limit),
+        feed.etag,
+        max(feed.changed_at, runtime.started_at),
+        now,
+    )
+    return feed_response(feed, fmt, modified)
 
 
 @health.get("/healthz")
@@ -161,9 +168,10 @@ def healthz() -> tuple[Response, int]:
     return jsonify(body), 503 if status == "unavailable" else 200
 
 
-def feed_response(feed: Rendered, fmt: str) -> Response:
-    """200 with a strong ETag, or 304 when the client has these bytes already; gzipped for
-    clients that accept it (a different representation, so a different ETag)."""
+def feed_response(feed: Rendered, fmt: str, modified: datetime) -> Response:
+    """200 with a strong ETag and `modified` as Last-Modified, or 304 when the client has
+    these bytes already; gzipped for clients that accept it (a different representation,
+    so a different ETag)."""
     zipped = request.accept_encodings["gzip"] > 0
     response = Response(feed.gzipped if zipped else feed.body)
     if fmt == "json":
@@ -175,7 +183,7 @@ def feed_response(feed: Rendered, fmt: str) -> Response:
     if zipped:
         response.content_encoding = "gzip"
     response.vary.add("Accept-Encoding")
-    response.last_modified = feed.last_modified
+    response.last_modified = modified
     response.cache_control.public = True
     response.cache_control.max_age = current_runtime().settings.cache_max_age
     response.headers["Access-Control-Allow-Origin"] = "*"

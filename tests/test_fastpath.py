@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from icalendar import Calendar
 from ll2data import upstream_events
 
-from icalfeed import fastpath
 from icalfeed.models import parse_events
 from icalfeed.snapshot import Snapshot
 
@@ -74,8 +75,9 @@ def test_a_new_data_version_is_never_served_stale(app, client, layer):
 
 def test_the_next_day_is_never_served_stale(client, layer, monkeypatch):
     client.get("/events.ics")
-    real = fastpath.time.time
-    monkeypatch.setattr(fastpath.time, "time", lambda: real() + 86400)
+    store = layer.store
+    real = store.clock
+    monkeypatch.setattr(store, "clock", lambda: real() + timedelta(days=1))
     client.get("/events.ics")
     assert layer.hits == 0
 

@@ -164,7 +164,13 @@ def test_removed_launch_is_cancelled_and_alarms_only_when_timed():
     event = mapped(detailed(), removed_at=datetime(2026, 7, 19, tzinfo=UTC), alarms=(30,))
     assert event["STATUS"] == "CANCELLED"
     assert str(event["DESCRIPTION"]).startswith("Removed from Launch Library 2 on 2026-07-19.")
-    assert [a["TRIGGER"].dt for a in event.walk("VALARM")] == [timedelta(minutes=-30)]
+    assert str(event["SUMMARY"]).startswith("Cancelled: ")
+    later = mapped(detailed(), removed_at=datetime(2026, 7, 21, 8, tzinfo=UTC))
+    # Revised when cancelled (after LL2's last edit of 2026-07-20), RFC 5545 §3.8.7.2.
+    assert later["DTSTAMP"].dt == later["LAST-MODIFIED"].dt == datetime(2026, 7, 21, 8, tzinfo=UTC)
+    assert event.walk("VALARM") == []  # no reminder of a launch that is gone
+    kept = mapped(detailed(), alarms=(30,))
+    assert [a["TRIGGER"].dt for a in kept.walk("VALARM")] == [timedelta(minutes=-30)]
     raw = detailed()
     raw["net_precision"] = {"id": 7}
     assert mapped(raw, alarms=(30,)).walk("VALARM") == []

@@ -126,7 +126,8 @@
     const title = document.createElement("span");
     title.className = "event-title";
     // text, never HTML: LL2 data is untrusted
-    title.textContent = event.kind === "launch" ? event.title.replace(/^NET [^:]*: /, "") : event.name;
+    const name = event.kind === "launch" ? event.title.replace(/^(Cancelled: )?NET [^:]*: /, "$1") : event.name;
+    title.textContent = event.cancelled && !name.startsWith("Cancelled: ") ? `Cancelled: ${name}` : name;
     item.append(when, title);
     const meta = document.createElement("span");
     meta.className = "event-meta";
