@@ -45,7 +45,9 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
         log.info("offline: Launch Library 2 will not be contacted")
     app.extensions["icalfeed"] = runtime
     guards.install(app)
-    app.wsgi_app = FeedFastPath(app.wsgi_app, store)  # type: ignore[method-assign]
+    app.wsgi_app = FeedFastPath(  # type: ignore[method-assign]
+        app.wsgi_app, store, early=runtime.refuse_early
+    )
     # Serialise every event once now (and after each sync), not on a subscriber's request.
     threading.Thread(target=runtime.warm, name="icalfeed-warm", daemon=True).start()
     app.register_blueprint(feeds)

@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import Settings
+from .dispatch import TarpitChannel, dispatcher
 from .errors import ConfigError, QueryError
+from .fastpath import FeedFastPath
 from .filters import FeedQuery, feed_day
 from .output import render_feed
 from .shared import Shared
@@ -17,6 +19,8 @@ from .store import Store, utcnow
 from .sync import SyncProgress, build_syncer
 
 log = logging.getLogger("icalfeed")
+# Server threads: the render lane and its short queue take at most three of them.
+SERVER_THREADS = 8
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,17 +80,26 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     log.info(
         "serving on http://%s:%d/ (data in %s)", settings.host, settings.port, settings.data_dir
     )
-    waitress.serve(
+    fast_path = app.wsgi_app
+    assert isinstance(fast_path, FeedFastPath)
+    # Waitress warns of a deep queue once per request while it lasts: under a flood that
+    # logging alone costs as much as answering. The queue's length is bounded anyway.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    server = waitress.create_server(
         app,
+        _dispatcher=dispatcher(fast_path.would_answer, SERVER_THREADS),
         host=settings.host,
         port=settings.port,
-        threads=8,
+        threads=SERVER_THREADS,
         channel_timeout=30,  # an idle or trickling client is dropped
         connection_limit=500,
         max_request_header_size=32 * 1024,
         max_request_body_size=64 * 1024,
         ident="icalfeed",
+        asyncore_use_poll=True,  # poll(2): no select() limit on descriptors, less per loop
     )
+    server.channel_class = TarpitChannel  # type: ignore[union-attr]
+    server.run()
     return 0
 
 

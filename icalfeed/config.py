@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .admission import trusted_networks
 from .errors import ConfigError
 
 DEFAULT_UPSTREAM_URL = "https://ll.thespacedevs.com/2.3.0"
@@ -54,6 +55,18 @@ class Settings:
     redis_url: str | None = None
     lease_seconds: int = 90
     cache_max_age: int = 900
+    # Work the caches cannot answer (a new query, a page): per client address a bucket of
+    # renders, `client_render_burst` at once and `client_renders_per_minute` after that;
+    # all clients share `render_lanes` renders at a time, `render_queue` more may wait
+    # `render_wait_seconds`. Over the bucket: 429; lane full: 503; both with Retry-After.
+    client_renders_per_minute: int = 30
+    client_render_burst: int = 30
+    render_lanes: int = 1
+    render_queue: int = 2
+    render_wait_seconds: float = 2.0
+    # Proxies whose Forwarded / X-Forwarded-For name the client ("10.0.0.1,192.168.0.0/16");
+    # unset: the socket peer is the client, whatever a header says.
+    trusted_proxies: str | None = None
     # Most events in one feed; past it the nearest to today are kept.
     max_events: int = 2000
     log_level: str = "INFO"
@@ -111,6 +124,20 @@ class Settings:
             raise ConfigError("ICALFEED_LEASE_SECONDS must be 3 or more")
         if self.max_events < 1:
             raise ConfigError("ICALFEED_MAX_EVENTS must be 1 or more")
+        if self.client_renders_per_minute < 1 or self.client_render_burst < 1:
+            raise ConfigError(
+                "ICALFEED_CLIENT_RENDERS_PER_MINUTE and ICALFEED_CLIENT_RENDER_BURST "
+                "must be 1 or more"
+            )
+        if self.render_lanes < 1 or self.render_queue < 0 or self.render_wait_seconds <= 0:
+            raise ConfigError(
+                "ICALFEED_RENDER_LANES must be 1 or more, ICALFEED_RENDER_QUEUE 0 or more "
+                "and ICALFEED_RENDER_WAIT_SECONDS above 0"
+            )
+        try:
+            trusted_networks(self.trusted_proxies)
+        except ValueError as exc:
+            raise ConfigError(f"ICALFEED_TRUSTED_PROXIES has an unusable entry ({exc})") from None
         if self.cache_max_age < 0:
             raise ConfigError("ICALFEED_CACHE_MAX_AGE must be 0 or more")
         return self

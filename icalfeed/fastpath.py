@@ -10,14 +10,14 @@ to what a bare WSGI app returning fixed bytes costs.  Anything else goes to Flas
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from cachetools import LRUCache
 from werkzeug.http import parse_date
 
+from .admission import Refused, refused_body, refused_headers
+from .segmented import SegmentedCache
 from .store import Store
 
 FEED_PATH = re.compile(
@@ -26,6 +26,7 @@ FEED_PATH = re.compile(
 # Headers a 304 repeats (RFC 9110 §15.4.5); the entity headers stay out.
 _KEPT_ON_304 = {"etag", "last-modified", "cache-control", "vary", "access-control-allow-origin"}
 MAX_BYTES = 64 * 1024 * 1024
+_REASONS = {429: "Too Many Requests", 503: "Service Unavailable"}
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -44,13 +45,22 @@ class Stored:
 class FeedFastPath:
     """Wraps the Flask WSGI app; see the module docstring."""
 
-    def __init__(self, app: WSGIApp, store: Store) -> None:
+    def __init__(
+        self,
+        app: WSGIApp,
+        store: Store,
+        early: Callable[[dict[str, Any]], Refused | None] | None = None,
+    ) -> None:
+        """`early` may refuse a request the stored answers cannot serve before Flask sees
+        it (a client over its render budget), which keeps a flood's refusals cheap."""
         self.app = app
         self.store = store
-        self._stored: LRUCache[tuple[str, str, str], Stored] = LRUCache(
-            maxsize=MAX_BYTES, getsizeof=lambda s: len(s.body) + 1024
+        # Segmented: an answer stored once waits in probation, so one-off URLs cannot evict
+        # the feeds that are polled all day.
+        self._stored: SegmentedCache[Stored] = SegmentedCache(
+            MAX_BYTES, lambda s: len(s.body) + 1024
         )
-        self._lock = threading.Lock()
+        self.early = early
         self.hits = 0
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -65,10 +75,8 @@ class FeedFastPath:
         ):
             return self.app(environ, start_response)
         key = (path, environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT_ENCODING", ""))
-        # The day by the store's clock, as the views count it.
-        state = (self.store.snapshot.version, int(self.store.clock().timestamp() // 86400))
-        with self._lock:
-            stored = self._stored.get(key)
+        state = self._state()
+        stored = self._stored.get(key)
         if stored is not None and stored.state == state:
             self.hits += 1
             if _not_modified(environ, stored):
@@ -76,7 +84,23 @@ class FeedFastPath:
                 return [b""]
             start_response("200 OK", stored.headers)
             return [b""] if method == "HEAD" else [stored.body]
+        refused = self.early(environ) if self.early else None
+        if refused is not None:
+            start_response(f"{refused.status} {_REASONS[refused.status]}", refused_headers(refused))
+            return [refused_body(refused)]
         return self._through_flask(environ, start_response, key, state)
+
+    def would_answer(self, method: str, path: str, query: str, encoding: str) -> bool:
+        """Whether a request would be answered from a stored answer (for the dispatcher's
+        fast lane; a 304 is such an answer too)."""
+        if method not in ("GET", "HEAD") or not FEED_PATH.match(path):
+            return False
+        stored = self._stored.peek((path, query, encoding))
+        return stored is not None and stored.state == self._state()
+
+    def _state(self) -> tuple[str, int]:
+        # The day by the store's clock, as the views count it.
+        return (self.store.snapshot.version, int(self.store.clock().timestamp() // 86400))
 
     def _through_flask(
         self,
@@ -118,8 +142,7 @@ class FeedFastPath:
                 etag=named["etag"],
                 modified=modified.timestamp() if modified else None,
             )
-            with self._lock:
-                self._stored[key] = stored
+            self._stored.put(key, stored)
         return [body]
 
 

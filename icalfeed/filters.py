@@ -269,7 +269,7 @@ class FeedQuery:
         """Every parameter must hold (AND); inside one, any value may (OR).  A parameter
         about something a kind of item does not have (an event's type, a launch's rocket)
         leaves that kind out when given, and never excludes it when negated."""
-        return all(test(self, item) for test in _TESTS)
+        return all(test(self, item) for test in active_tests(self))
 
 
 _KIND_ORDER = (Event.kind, Launch.kind)
@@ -366,44 +366,68 @@ def _linked_launch(q: FeedQuery, item: Item) -> bool:
     return item.id in q.launches
 
 
-_TESTS: tuple[Callable[[FeedQuery, Item], bool], ...] = (
-    lambda q, e: e.kind in q.include,
-    lambda q, e: not (q.vague == "hide" and e.precision.is_vague),
-    lambda q, e: not q.types or _any_id(q.types, _types(e)),
-    lambda q, e: not q.agencies or _any_id(q.agencies, e.agencies),
-    lambda q, e: not q.programs or _any_id(q.programs, e.programs),
-    lambda q, e: not _any_id(q.exclude_types, _types(e)),
-    lambda q, e: not _any_id(q.exclude_agencies, e.agencies),
-    lambda q, e: not _any_id(q.exclude_programs, e.programs),
-    lambda q, e: (
-        not q.spacestations or _any_id(q.spacestations, _of_event(e, lambda x: x.spacestations))
+# Each test with the query fields that make it matter: a query leaving them empty passes
+# every item, so `select` skips the test (most queries set two or three of thirty).
+_TESTS: tuple[tuple[tuple[str, ...], Callable[[FeedQuery, Item], bool]], ...] = (
+    (("include",), lambda q, e: e.kind in q.include),
+    (("vague",), lambda q, e: not (q.vague == "hide" and e.precision.is_vague)),
+    (("types",), lambda q, e: _any_id(q.types, _types(e))),
+    (("agencies",), lambda q, e: _any_id(q.agencies, e.agencies)),
+    (("programs",), lambda q, e: _any_id(q.programs, e.programs)),
+    (("exclude_types",), lambda q, e: not _any_id(q.exclude_types, _types(e))),
+    (("exclude_agencies",), lambda q, e: not _any_id(q.exclude_agencies, e.agencies)),
+    (("exclude_programs",), lambda q, e: not _any_id(q.exclude_programs, e.programs)),
+    (
+        ("spacestations",),
+        lambda q, e: _any_id(q.spacestations, _of_event(e, lambda x: x.spacestations)),
     ),
-    lambda q, e: not q.expeditions or _any_id(q.expeditions, _of_event(e, lambda x: x.expeditions)),
-    lambda q, e: not q.launches or _linked_launch(q, e),
-    lambda q, e: not (q.ids or q.launch_ids) or _own_id(q, e),
-    lambda q, e: not q.slugs or e.slug in q.slugs,
-    lambda q, e: not q.locations or any(s in fold(e.location or "") for s in q.locations),
-    lambda q, e: not q.searches or any(s in fold(e.name) for s in q.searches),
-    lambda q, e: not q.video_urls or any(v.url in q.video_urls for v in e.videos),
-    lambda q, e: q.webcast is None or bool(e.videos) == q.webcast,
-    lambda q, e: not q.updated_after or bool(e.last_updated and e.last_updated >= q.updated_after),
-    lambda q, e: (
-        not q.updated_before or bool(e.last_updated and e.last_updated <= q.updated_before)
+    (("expeditions",), lambda q, e: _any_id(q.expeditions, _of_event(e, lambda x: x.expeditions))),
+    (("launches",), _linked_launch),
+    (("ids", "launch_ids"), _own_id),
+    (("slugs",), lambda q, e: e.slug in q.slugs),
+    (("locations",), lambda q, e: any(s in fold(e.location or "") for s in q.locations)),
+    (("searches",), lambda q, e: any(s in fold(e.name) for s in q.searches)),
+    (("video_urls",), lambda q, e: any(v.url in q.video_urls for v in e.videos)),
+    (("webcast",), lambda q, e: bool(e.videos) == q.webcast),
+    (
+        ("updated_after",),
+        lambda q, e: bool(e.last_updated and e.last_updated >= q.updated_after),
     ),
-    lambda q, e: not q.years or e.start.year in q.years,
-    lambda q, e: not q.months or e.start.month in q.months,
-    lambda q, e: not q.days or e.start.day in q.days,
-    lambda q, e: not q.rockets or _any_rocket(q.rockets, e),
-    lambda q, e: not _any_rocket(q.exclude_rockets, e),
-    lambda q, e: not q.statuses or _status_id(e) in q.statuses,
-    lambda q, e: not (q.exclude_statuses and _status_id(e) in q.exclude_statuses),
-    lambda q, e: not q.orbits or bool(_orbit_words(e) & q.orbits),
-    lambda q, e: not _orbit_words(e) & q.exclude_orbits,
-    lambda q, e: not q.mission_types or bool(_mission_type(e) & q.mission_types),
-    lambda q, e: not _mission_type(e) & q.exclude_mission_types,
-    lambda q, e: not q.pads or _any_pad(q.pads, e),
-    lambda q, e: not _any_pad(q.exclude_pads, e),
+    (
+        ("updated_before",),
+        lambda q, e: bool(e.last_updated and e.last_updated <= q.updated_before),
+    ),
+    (("years",), lambda q, e: e.start.year in q.years),
+    (("months",), lambda q, e: e.start.month in q.months),
+    (("days",), lambda q, e: e.start.day in q.days),
+    (("rockets",), lambda q, e: _any_rocket(q.rockets, e)),
+    (("exclude_rockets",), lambda q, e: not _any_rocket(q.exclude_rockets, e)),
+    (("statuses",), lambda q, e: _status_id(e) in q.statuses),
+    (("exclude_statuses",), lambda q, e: _status_id(e) not in q.exclude_statuses),
+    (("orbits",), lambda q, e: bool(_orbit_words(e) & q.orbits)),
+    (("exclude_orbits",), lambda q, e: not _orbit_words(e) & q.exclude_orbits),
+    (("mission_types",), lambda q, e: bool(_mission_type(e) & q.mission_types)),
+    (("exclude_mission_types",), lambda q, e: not _mission_type(e) & q.exclude_mission_types),
+    (("pads",), lambda q, e: _any_pad(q.pads, e)),
+    (("exclude_pads",), lambda q, e: not _any_pad(q.exclude_pads, e)),
 )
+# Field values that leave a test out: empty, unset, or the value that excludes nothing.
+_INERT: dict[str, Any] = {"include": EVERYTHING, "vague": "mark", "webcast": None}
+
+
+def active_tests(query: FeedQuery) -> tuple[Callable[[FeedQuery, Item], bool], ...]:
+    """The tests this query's fields can make fail."""
+    return tuple(
+        test
+        for names, test in _TESTS
+        if any(_matters(name, getattr(query, name)) for name in names)
+    )
+
+
+def _matters(name: str, value: Any) -> bool:
+    if name in _INERT:
+        return value != _INERT[name]
+    return bool(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,12 +445,13 @@ class Selection:
 def select(snapshot: Snapshot, query: FeedQuery, now: datetime, limit: int) -> Selection:
     """The entries a feed for `query` shows; past `limit`, those nearest to `now` win."""
     low, high = query.window(now)
+    tests = active_tests(query)
     chosen = [
         entry
         for entry in snapshot.ordered_entries
         if (low is None or entry.item.start >= low)
         and (high is None or entry.item.start <= high)
-        and query.matches(entry.item)
+        and all(test(query, entry.item) for test in tests)
     ]
     total = len(chosen)
     if total > limit:

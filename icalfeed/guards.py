@@ -8,6 +8,8 @@ import logging
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from .admission import Refused, refused_body, refused_headers
+
 # Longest query string accepted (the builder's longest realistic URL is well under 1 KB).
 MAX_QUERY_BYTES = 4096
 # No route takes a body.
@@ -26,6 +28,15 @@ def install(app: Flask) -> None:
 def plain(status: int, message: str) -> Response:
     """A one-line text answer."""
     return Response(f"{status} {message}\n", status=status, mimetype="text/plain")
+
+
+def refused(refusal: Refused) -> Response:
+    """429 or 503 for work not admitted, with Retry-After (see `admission`)."""
+    response = Response(refused_body(refusal), status=refusal.status, mimetype="text/plain")
+    for name, value in refused_headers(refusal):
+        if name not in ("Content-Type", "Content-Length"):
+            response.headers[name] = value
+    return response
 
 
 def _check_query_length() -> Response | None:

@@ -4,7 +4,7 @@ stable field names, ISO 8601 dates in UTC.  Deterministic bytes, like the calend
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from .ics import (
     summary,
     vague_period,
 )
-from .models import Event, Item, Launch, Precision
+from .models import PLURAL, Event, Item, Launch, Precision
 from .snapshot import Entry
 from .titles import CalendarMeta
 
@@ -32,10 +32,16 @@ def render_json(
     meta: CalendarMeta,
     kinds: frozenset[str] = frozenset({Event.kind}),
     notes: Sequence[str] = (),
+    pieces: Callable[[Entry], str] | None = None,
 ) -> bytes:
     """The document: `events` (and `launches` when the query includes them), each in start
     order; `count` and `total` count both; `notes` (when any) say why a filter may match
-    nothing yet."""
+    nothing yet.
+
+    Each item is serialised on its own (`pieces`, a cache, may supply it) and the lists
+    spliced into the document: the same bytes ``json.dumps`` writes for the whole of it.
+    """
+    piece = pieces or item_json_text
     document: dict[str, Any] = {
         "calendar": {"name": meta.name, "description": meta.description},
         "count": len(selection.entries),
@@ -44,13 +50,28 @@ def render_json(
     }
     if notes:
         document["notes"] = list(notes)
-    if Event.kind in kinds:
-        document["events"] = [event_json(e) for e in selection.entries if isinstance(e.item, Event)]
-    if Launch.kind in kinds:
-        document["launches"] = [
-            launch_json(e) for e in selection.entries if isinstance(e.item, Launch)
-        ]
-    return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=1).encode()
+    lists: dict[str, list[str]] = {}
+    for kind, cls in ((Event.kind, Event), (Launch.kind, Launch)):
+        if kind in kinds:
+            document[PLURAL[kind]] = []
+            lists[PLURAL[kind]] = [piece(e) for e in selection.entries if isinstance(e.item, cls)]
+    text = _dumps(document)
+    for name, items in lists.items():
+        if items:
+            # Top-level keys are the only lines indented by exactly one space.
+            joined = "[\n  " + ",\n  ".join(items) + "\n ]"
+            text = text.replace(f'\n "{name}": []', f'\n "{name}": {joined}', 1)
+    return text.encode()
+
+
+def item_json_text(entry: Entry) -> str:
+    """One item's JSON object as it sits in a feed's list (two levels deep)."""
+    data = launch_json(entry) if isinstance(entry.item, Launch) else event_json(entry)
+    return _dumps(data).replace("\n", "\n  ")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1)
 
 
 def event_json(entry: Entry) -> dict[str, Any]:

@@ -18,18 +18,25 @@ from .titles import calendar_meta
 @dataclass(frozen=True, slots=True)
 class Rendered:
     """A response body with what the HTTP layer needs: a strong ETag, and the body gzipped
-    once here rather than per request (mtime 0, so those bytes are stable too)."""
+    once (mtime 0, so those bytes are stable too) the first time a client accepts it — a
+    one-off query from a script that does not never pays for it."""
 
     body: bytes
     changed_at: datetime  # of the data behind it; Last-Modified is decided per query (views)
     filename: str  # ASCII, for Content-Disposition's filename=
     title: str = ""  # the calendar's name, for its readable filename*=
     etag: str = field(init=False)
-    gzipped: bytes = field(init=False, repr=False)
+    _gzipped: list[bytes] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "etag", hashlib.sha256(self.body).hexdigest()[:32])
-        object.__setattr__(self, "gzipped", gzip.compress(self.body, 6, mtime=0))
+        object.__setattr__(self, "_gzipped", [])
+
+    @property
+    def gzipped(self) -> bytes:
+        if not self._gzipped:  # two threads may both compress: the same bytes either way
+            self._gzipped.append(gzip.compress(self.body, 6, mtime=0))
+        return self._gzipped[0]
 
 
 def render_feed(
@@ -39,14 +46,15 @@ def render_feed(
     day: datetime,
     limit: int,
     pieces: Callable[[Entry, tuple[int, ...]], bytes] | None = None,
+    fragments: Callable[[Entry], str] | None = None,
 ) -> Rendered:
     """The body of one feed, with when its data changed and its download name; `pieces`
-    may supply each event's VEVENT bytes from a cache."""
+    may supply each item's VEVENT bytes from a cache, `fragments` its JSON."""
     selection = select(snapshot, query, day, limit)
     meta = calendar_meta(query, snapshot.catalog, selection)
     if fmt == "json":
         notes = unmatched_names(query, snapshot.catalog)
-        body = render_json(selection, meta, query.include, notes)
+        body = render_json(selection, meta, query.include, notes, fragments)
     else:
         body = ics.render(selection.entries, meta, query.alarms, pieces)
     changed = data_changed_at(snapshot, selection.entries, day)

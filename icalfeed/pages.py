@@ -3,17 +3,22 @@ embeddable widget.  Views stay thin; what they show is computed by small pure he
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, render_template, request
 from werkzeug.datastructures import MultiDict
 
+from .admission import Refused
 from .catalog import Catalog, Kind
 from .choices import builder_groups, choices, named_by_launches
 from .errors import QueryError
 from .filters import EVENTS_ONLY, LAUNCHES_ONLY, FeedQuery, feed_day, select
+from .guards import refused
 from .ics import best_video_url, cancelled_title, launch_summary, summary
 from .models import Event, Launch
 from .runtime import current_runtime
@@ -49,7 +54,25 @@ class Row:
     webcast: str | None
 
 
+def admitted(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A page is built from the whole snapshot on every request: it is work the caches do
+    not answer, admitted like a new feed query (429/503 with Retry-After when not)."""
+
+    @functools.wraps(view)
+    def gated(*args: Any, **kwargs: Any) -> Any:
+        runtime = current_runtime()
+        try:
+            return runtime.admission.run(
+                runtime.client(request.environ), lambda: view(*args, **kwargs)
+            )
+        except Refused as refusal:
+            return refused(refusal)
+
+    return gated
+
+
 @pages.get("/")
+@admitted
 def builder() -> tuple[str, int]:
     snapshot = current_runtime().store.snapshot
     catalog = snapshot.catalog
@@ -91,6 +114,7 @@ def builder() -> tuple[str, int]:
 
 
 @pages.get("/<any(programs, agencies, types):kind>")
+@admitted
 def directory(kind: str) -> str:
     snapshot = current_runtime().store.snapshot
     title, param, path = DIRECTORIES[kind]
@@ -109,6 +133,7 @@ def directory(kind: str) -> str:
 
 
 @pages.get("/widget")
+@admitted
 def widget() -> Response:
     snapshot = current_runtime().store.snapshot
     args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if k not in WIDGET_ONLY])

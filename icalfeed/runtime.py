@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from flask import Flask, current_app
 
+from .admission import (
+    OVER_BUDGET,
+    Admission,
+    ClientBudgets,
+    Network,
+    Refused,
+    RenderLane,
+    client_address,
+    trusted_networks,
+)
 from .budget import Budget
 from .config import Settings
-from .feedcache import FeedCache, VeventCache
+from .feedcache import FeedCache, JsonCache, VeventCache
 from .freshness import AnswerDates
 from .store import Store, utcnow
 from .sync import SyncScheduler
@@ -22,11 +34,34 @@ class Runtime:
     budget: Budget
     feeds: FeedCache = field(default_factory=FeedCache)
     vevents: VeventCache = field(default_factory=VeventCache)
+    fragments: JsonCache = field(default_factory=JsonCache)
     answers: AnswerDates = field(default_factory=AnswerDates)
     # A new release may render the same data differently: nothing it serves is older.
     started_at: datetime = field(default_factory=lambda: utcnow().replace(microsecond=0))
     scheduler: SyncScheduler | None = None
     warmed_version: str | None = None
+    admission: Admission = field(init=False)
+    trusted: tuple[Network, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.admission = Admission(
+            ClientBudgets(s.client_renders_per_minute, s.client_render_burst),
+            RenderLane(s.render_lanes, s.render_queue, s.render_wait_seconds),
+        )
+        self.trusted = trusted_networks(s.trusted_proxies)
+
+    def client(self, environ: Mapping[str, Any]) -> str:
+        """The address a request counts against (see `admission.client_address`)."""
+        return client_address(environ, self.trusted)
+
+    def refuse_early(self, environ: dict[str, Any]) -> Refused | None:
+        """For the fast path: a client with no render left is refused before Flask."""
+        wait = self.admission.over_budget(self.client(environ))
+        if not wait:
+            return None
+        self.admission.refused[429] += 1
+        return Refused(429, wait, OVER_BUDGET)
 
     @property
     def role(self) -> str:
@@ -37,12 +72,14 @@ class Runtime:
         return "leader" if lease.held else "follower"
 
     def warm(self) -> int:
-        """Build the VEVENT bytes of every event of a new data version; returns how many."""
+        """Build the VEVENT bytes and JSON of every item of a new data version; returns how
+        many."""
         snapshot = self.store.snapshot
         if snapshot.version == self.warmed_version:
             return 0
         for entry in snapshot.ordered_entries:
             self.vevents.get(entry, ())
+            self.fragments.get(entry)
         self.warmed_version = snapshot.version
         return len(snapshot.entries)
 

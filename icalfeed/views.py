@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, request
 
+from .admission import Refused
 from .disposition import content_disposition
 from .errors import QueryError
 from .filters import EVENTS_ONLY, EVERYTHING, LAUNCHES_ONLY, FeedQuery, feed_day
-from .guards import plain
+from .guards import plain, refused
 from .models import Event, Launch
 from .output import Rendered, render_feed
 from .runtime import current_runtime
@@ -91,10 +92,18 @@ def _feed(
     now = runtime.store.clock()
     day = feed_day(now)
     limit = runtime.settings.max_events
-    feed = runtime.feeds.get(
-        (fmt, query.canonical(), snapshot.version, day, limit),
-        lambda: render_feed(fmt, snapshot, query, day, limit, runtime.vevents.get),
-    )
+    client = runtime.client(request.environ)
+
+    def render() -> Rendered:
+        pieces, fragments = runtime.vevents.get, runtime.fragments.get
+        return runtime.admission.run(
+            client, lambda: render_feed(fmt, snapshot, query, day, limit, pieces, fragments)
+        )
+
+    try:
+        feed = runtime.feeds.get((fmt, query.canonical(), snapshot.version, day, limit), render)
+    except Refused as refusal:
+        return refused(refusal)
     modified = runtime.answers.last_modified(
         (fmt, query.canonical(), limit),
         feed.etag,

@@ -12,9 +12,35 @@ from flask.testing import FlaskClient
 from ll2data import upstream_events
 
 from icalfeed import create_app
+from icalfeed import runtime as runtime_module
+from icalfeed.admission import ClientBudgets, RenderLane
 from icalfeed.config import Settings
 
 ICSCHECK = Path(__file__).resolve().parents[1] / ".cache" / "icscheck" / "validate_ics.sh"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def generous_admission() -> Iterator[None]:
+    """Tests render hundreds of new queries a second from one address, and in parallel:
+    apps built in this process get a thousandfold render budget and a long queue. The
+    admission tests ask for the real gates (`real_admission`); servers started as processes
+    have the real ones."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            runtime_module,
+            "ClientBudgets",
+            lambda per_minute, burst: ClientBudgets(per_minute * 1000, burst * 1000),
+        )
+        patch.setattr(
+            runtime_module, "RenderLane", lambda lanes, queue, wait: RenderLane(lanes, 64, 30.0)
+        )
+        yield
+
+
+@pytest.fixture
+def real_admission(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime_module, "ClientBudgets", ClientBudgets)
+    monkeypatch.setattr(runtime_module, "RenderLane", RenderLane)
 
 
 @pytest.fixture

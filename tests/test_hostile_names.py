@@ -273,7 +273,11 @@ def collected(tmp_path_factory) -> Iterator[list[bytes]]:
 )
 @given(name=_TEXT, slug=_TEXT)
 def test_fuzz_hostile_catalog_names_through_every_route(tmp_path, collected, name, slug):
-    snapshot = hostile_snapshot(name or "x", slug)
+    snapshot = hostile_snapshot(name, slug)
+    if PROGRAM not in snapshot.catalog.programs.items:
+        # Blank once cleaned (white space, control characters): LL2 objects without a name
+        # are left out by design, so the routes by id would rightly be 404.
+        snapshot = hostile_snapshot("x", slug)
     folder = tmp_path / f"run-{time.monotonic_ns()}"
     calendars = fetch_everything(app_for(folder, snapshot))
     collected.extend(calendars[i] for i in (4, 6))  # events by agency and type; launches

@@ -1,0 +1,211 @@
+"""Admission of work the caches cannot answer, so a flood of new queries cannot starve the
+subscribers whose feeds are cached.
+
+Two gates, both cheap: each client has a token bucket of renders (a new query, a page);
+over it the answer is ``429`` with ``Retry-After``. All clients together share one short
+render lane: a render waits at most a moment for it, and only a few may wait; beyond that
+the answer is ``503`` with ``Retry-After``. Cached answers pass neither gate, and the waiting
+is bounded so most of the server's threads stay free for them.
+
+The client is the socket peer; a forwarded address (``Forwarded``, ``X-Forwarded-For``)
+counts only when the peer is one of ``ICALFEED_TRUSTED_PROXIES``, so nobody can mint
+identities with a header.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from cachetools import LRUCache
+
+T = TypeVar("T")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Clients whose buckets are remembered; a forgotten one starts full again.
+MAX_CLIENTS = 100_000
+
+
+class Refused(Exception):
+    """Work not admitted: the HTTP status, how long to wait, and a one-line reason."""
+
+    def __init__(self, status: int, retry_after: float, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = max(1, math.ceil(retry_after))
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    stamp: float
+
+
+class ClientBudgets:
+    """A token bucket per client: `burst` renders at once, refilled at `per_minute`."""
+
+    def __init__(
+        self, per_minute: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(max(1, burst))
+        self.clock = clock
+        self._buckets: LRUCache[str, _Bucket] = LRUCache(maxsize=MAX_CLIENTS)
+        self._lock = threading.Lock()
+
+    def wait(self, client: str) -> float:
+        """Seconds until `client` may render again (0: now), without spending anything."""
+        with self._lock:
+            bucket = self._refilled(client)
+            return 0.0 if bucket.tokens >= 1 else self._until_one(bucket)
+
+    def take(self, client: str) -> float:
+        """Spend one render: 0 when admitted, else the seconds until one is available."""
+        with self._lock:
+            bucket = self._refilled(client)
+            if bucket.tokens >= 1:
+                bucket.tokens -= 1
+                return 0.0
+            return self._until_one(bucket)
+
+    def _refilled(self, client: str) -> _Bucket:
+        now = self.clock()
+        bucket = self._buckets.get(client)
+        if bucket is None:
+            bucket = self._buckets[client] = _Bucket(self.burst, now)
+        else:
+            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
+            bucket.stamp = now
+        return bucket
+
+    def _until_one(self, bucket: _Bucket) -> float:
+        return (1 - bucket.tokens) / self.rate if self.rate > 0 else 3600.0
+
+
+class RenderLane:
+    """At most `lanes` renders at once; at most `queue` more wait, each for `wait` seconds."""
+
+    def __init__(self, lanes: int, queue: int, wait: float) -> None:
+        self._slots = threading.BoundedSemaphore(max(1, lanes))
+        self._waiting = 0
+        self._lock = threading.Lock()
+        self.queue = max(0, queue)
+        self.wait = wait
+
+    def run(self, work: Callable[[], T]) -> T:
+        if not self._slots.acquire(blocking=False):
+            with self._lock:
+                if self._waiting >= self.queue:
+                    raise Refused(503, 1, "the server is busy rendering; try again shortly")
+                self._waiting += 1
+            try:
+                admitted = self._slots.acquire(timeout=self.wait)
+            finally:
+                with self._lock:
+                    self._waiting -= 1
+            if not admitted:
+                raise Refused(503, 2, "the server is busy rendering; try again shortly")
+        try:
+            return work()
+        finally:
+            self._slots.release()
+
+
+class Admission:
+    """The two gates together (see the module docstring)."""
+
+    def __init__(self, budgets: ClientBudgets, lane: RenderLane) -> None:
+        self.budgets = budgets
+        self.lane = lane
+        self.refused = {429: 0, 503: 0}
+
+    def run(self, client: str, work: Callable[[], T]) -> T:
+        """Do `work` (a render) for `client`, or raise Refused."""
+        wait = self.budgets.take(client)
+        if wait:
+            self.refused[429] += 1
+            raise Refused(429, wait, OVER_BUDGET)
+        try:
+            return self.lane.run(work)
+        except Refused:
+            self.refused[503] += 1
+            raise
+
+    def over_budget(self, client: str) -> float:
+        """Seconds `client` must wait before any new render (0: it may render now)."""
+        return self.budgets.wait(client)
+
+
+OVER_BUDGET = "too many new queries from your address; cached feeds stay available"
+
+
+def refused_body(refused: Refused) -> bytes:
+    """The one-line text answer, as every error of this service reads."""
+    return f"{refused.status} {refused}; retry after {refused.retry_after} s\n".encode()
+
+
+def refused_headers(refused: Refused) -> list[tuple[str, str]]:
+    return [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Retry-After", str(refused.retry_after)),
+        ("Cache-Control", "no-store"),
+        ("Content-Length", str(len(refused_body(refused)))),
+    ]
+
+
+def trusted_networks(spec: str | None) -> tuple[Network, ...]:
+    """``"10.0.0.1, 192.168.0.0/16"`` → networks; empty when unset."""
+    if not spec:
+        return ()
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip()
+    )
+
+
+def client_address(environ: Mapping[str, Any], trusted: Iterable[Network]) -> str:
+    """Who is asking: the socket peer, or, when the peer is a trusted proxy, the nearest
+    address the proxies forwarded that is not itself a trusted proxy."""
+    peer = str(environ.get("REMOTE_ADDR") or "unknown")
+    networks = tuple(trusted)
+    if not networks or not _within(peer, networks):
+        return peer
+    hops = _forwarded_for(environ)
+    for hop in reversed(hops):  # the rightmost hop was added by our own proxy
+        if not _within(hop, networks):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _forwarded_for(environ: Mapping[str, Any]) -> list[str]:
+    forwarded = environ.get("HTTP_FORWARDED")
+    if forwarded:  # RFC 7239: for=192.0.2.60, for="[2001:db8::1]:4711"
+        hops = []
+        for element in str(forwarded).split(","):
+            for pair in element.split(";"):
+                name, _, value = pair.strip().partition("=")
+                if name.lower() == "for":
+                    hops.append(_bare(value.strip().strip('"')))
+        return [h for h in hops if h]
+    header = environ.get("HTTP_X_FORWARDED_FOR")
+    return [_bare(part.strip()) for part in str(header or "").split(",") if part.strip()]
+
+
+def _bare(value: str) -> str:
+    """An address without port or brackets: ``[2001:db8::1]:4711`` → ``2001:db8::1``."""
+    if value.startswith("["):
+        return value[1:].split("]", 1)[0]
+    if value.count(":") == 1:
+        return value.split(":", 1)[0]
+    return value
+
+
+def _within(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
