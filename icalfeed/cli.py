@@ -96,7 +96,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         max_request_header_size=32 * 1024,
         max_request_body_size=64 * 1024,
         ident="icalfeed",
-        asyncore_use_poll=True,  # poll(2): no select() limit on descriptors, less per loop
     )
     server.channel_class = TarpitChannel  # type: ignore[union-attr]
     server.run()

@@ -80,21 +80,29 @@ def dispatcher(
 
 
 class RefusalAwareTask(WSGITask):
-    """Marks its connection for the tarpit when the answer was a refusal."""
+    """Puts its connection in the tarpit when the answer was a refusal."""
 
     def execute(self) -> None:
         super().execute()
         if self.status[:3] in ("429", "503"):
             self.channel.quiet_until = time.monotonic() + TARPIT_SECONDS
+            self.channel.__class__ = QuietChannel
 
 
 class TarpitChannel(HTTPChannel):
-    """A connection that is not read from for a moment after a refusal."""
+    """Waitress's connection, whose refused requests put it in the tarpit. Its readability
+    check is waitress's own: the event loop asks it of every connection on every turn, so
+    only a connection in the tarpit pays for a second look (`QuietChannel`)."""
 
     task_class = RefusalAwareTask
     quiet_until = 0.0
 
+
+class QuietChannel(TarpitChannel):
+    """A connection in the tarpit: not read from until `quiet_until`, then itself again."""
+
     def readable(self) -> bool:
-        if self.quiet_until and time.monotonic() < self.quiet_until:
+        if time.monotonic() < self.quiet_until:
             return False
-        return bool(super().readable())
+        self.__class__ = TarpitChannel
+        return bool(HTTPChannel.readable(self))
