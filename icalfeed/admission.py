@@ -72,6 +72,13 @@ class ClientBudgets:
                 return 0.0
             return self._until_one(bucket)
 
+    def refund(self, client: str) -> None:
+        """Give back a render that was not done (the lane refused it)."""
+        with self._lock:
+            bucket = self._buckets.get(client)
+            if bucket is not None:
+                bucket.tokens = min(self.burst, bucket.tokens + 1)
+
     def _refilled(self, client: str) -> _Bucket:
         now = self.clock()
         bucket = self._buckets.get(client)
@@ -122,18 +129,24 @@ class Admission:
         self.budgets = budgets
         self.lane = lane
         self.refused = {429: 0, 503: 0}
+        self._lock = threading.Lock()
 
     def run(self, client: str, work: Callable[[], T]) -> T:
         """Do `work` (a render) for `client`, or raise Refused."""
         wait = self.budgets.take(client)
         if wait:
-            self.refused[429] += 1
+            self.count(429)
             raise Refused(429, wait, OVER_BUDGET)
         try:
             return self.lane.run(work)
         except Refused:
-            self.refused[503] += 1
+            self.budgets.refund(client)  # a busy server is not the client's doing
+            self.count(503)
             raise
+
+    def count(self, status: int) -> None:
+        with self._lock:
+            self.refused[status] += 1
 
     def over_budget(self, client: str) -> float:
         """Seconds `client` must wait before any new render (0: it may render now)."""

@@ -97,7 +97,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         max_request_body_size=64 * 1024,
         ident="icalfeed",
     )
-    server.channel_class = TarpitChannel  # type: ignore[union-attr]
+    # One server per listening socket (a host name may resolve to several addresses).
+    for listener in [server, *getattr(server, "map", {}).values()]:
+        if hasattr(listener, "channel_class"):
+            listener.channel_class = TarpitChannel
     server.run()
     return 0
 

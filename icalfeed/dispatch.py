@@ -4,7 +4,8 @@ Each refusal costs the server about what serving a stored feed does (a request p
 response sent): a client that ignores Retry-After could take most of the server's time with
 429s alone. Two changes to waitress's scheduling, no thread ever held:
 
-* a connection that was just answered 429 or 503 is not read from for `TARPIT_SECONDS`
+* a connection that was just told to come back later (429, or 503 with Retry-After) is not
+  read from for `TARPIT_SECONDS`
   (its next request waits in the kernel, not in a thread), so a script flooding over many
   connections is slowed to a few requests a second each;
 * the task queue has a fast lane: requests the fast path would answer from its stored
@@ -69,7 +70,10 @@ def dispatcher(
     takes (method, path, query string, Accept-Encoding) of a parsed request."""
 
     def is_hot(task: Any) -> bool:
-        request = task.request
+        # Waitress queues the connection; the request it serves next is the first waiting.
+        if not task.requests:
+            return False
+        request = task.requests[0]
         encoding = request.headers.get("ACCEPT_ENCODING", "")
         return would_answer(request.command, request.path, request.query, encoding)
 
@@ -84,7 +88,11 @@ class RefusalAwareTask(WSGITask):
 
     def execute(self) -> None:
         super().execute()
-        if self.status[:3] in ("429", "503"):
+        if self.status[:3] == "429" or (
+            # A busy render lane (or no data yet): the client was told when to come back.
+            self.status[:3] == "503"
+            and any(n.lower() == "retry-after" for n, _ in self.response_headers)
+        ):
             self.channel.quiet_until = time.monotonic() + TARPIT_SECONDS
             self.channel.__class__ = QuietChannel
 

@@ -84,7 +84,10 @@ class FeedFastPath:
                 return [b""]
             start_response("200 OK", stored.headers)
             return [b""] if method == "HEAD" else [stored.body]
-        refused = self.early(environ) if self.early else None
+        # A revalidation (If-None-Match / If-Modified-Since) is a calendar polling what it
+        # has: left to Flask, whose caches usually answer it without a render.
+        revalidating = "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
+        refused = self.early(environ) if self.early and not revalidating else None
         if refused is not None:
             start_response(f"{refused.status} {_REASONS[refused.status]}", refused_headers(refused))
             return [refused_body(refused)]

@@ -33,19 +33,24 @@ class AnswerDates:
         self._last: LRUCache[Hashable, tuple[str, datetime]] = LRUCache(maxsize=max_queries)
         self._lock = threading.Lock()
 
-    def last_modified(self, key: Hashable, etag: str, changed: datetime, now: datetime) -> datetime:
-        """The Last-Modified of an answer with `etag`, whose data changed at `changed`."""
+    def last_modified(
+        self, key: Hashable, etag: str, changed: datetime, now: datetime
+    ) -> datetime | None:
+        """The Last-Modified of an answer with `etag`, whose data changed at `changed`; None
+        while that date would be in the future (two answers in one second): the answer then
+        goes without one, and If-Modified-Since cannot match it."""
         with self._lock:
             previous = self._last.get(key)
             if previous is not None and previous[0] == etag:
-                return previous[1]
-            # HTTP dates have whole seconds: round a change up, never down to before it.
-            moment = changed + (_SECOND if changed.microsecond else timedelta())
-            if previous is not None:
-                # Other bytes than the last answer: later than its date, or a client holding
-                # that answer would be told "not modified".
-                moment = max(moment, previous[1] + _SECOND)
+                moment = previous[1]
+            else:
+                # HTTP dates have whole seconds: round a change up, never down to before it.
+                moment = changed + (_SECOND if changed.microsecond else timedelta())
+                if previous is not None:
+                    # Other bytes than the last answer: later than its date, or a client
+                    # holding that answer would be told "not modified".
+                    moment = max(moment, previous[1] + _SECOND)
+                moment = moment.replace(microsecond=0)
+                self._last[key] = (etag, moment)
             # Never after the response's Date.
-            moment = min(moment.replace(microsecond=0), now.replace(microsecond=0))
-            self._last[key] = (etag, moment)
-            return moment
+            return moment if moment <= now else None

@@ -60,7 +60,7 @@ class Runtime:
         wait = self.admission.over_budget(self.client(environ))
         if not wait:
             return None
-        self.admission.refused[429] += 1
+        self.admission.count(429)
         return Refused(429, wait, OVER_BUDGET)
 
     @property

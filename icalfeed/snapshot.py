@@ -102,6 +102,9 @@ class Cursor:
     # (items read, the group's size when last asked). None when not in such a group.
     tie: tuple[int, int] | None = None
     done: bool = False  # the walk reached the end; the next one starts again (with overlap)
+    # A walk that stopped near the present (out of budget) and goes on in a later run: the
+    # newest mark it may set when it ends, so its overlap still covers that moment.
+    cap: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,6 +384,7 @@ def _cursor_json(cursor: Cursor) -> dict[str, Any]:
         "stamp": cursor.stamp,
         "tie": list(cursor.tie) if cursor.tie else None,
         "done": cursor.done,
+        "cap": cursor.cap,
     }
 
 
@@ -415,6 +419,7 @@ def _cursor_from(raw: Any) -> Cursor:
         stamp=raw.get("stamp") if isinstance(raw.get("stamp"), str) else None,
         tie=(int(tie[0]), int(tie[1])) if isinstance(tie, list) and len(tie) == 2 else None,
         done=bool(raw.get("done")),
+        cap=raw.get("cap") if isinstance(raw.get("cap"), str) else None,
     )
 
 

@@ -416,22 +416,34 @@ class Syncer:
         floor = cursor.stamp if cursor.done else None
         if cursor.done and cursor.stamp:
             # A new pass: start a little below the newest change read (edits seen late).
-            overlap = timedelta(minutes=self.settings.sync_overlap_minutes)
-            cursor = Cursor(_stamp(_parse_stamp(cursor.stamp) - overlap))
+            start = _parse_stamp(cursor.stamp) - timedelta(
+                minutes=self.settings.sync_overlap_minutes
+            )
+            cursor = Cursor(_stamp(start))
         elif cursor.done:
             cursor = Cursor()
         work.new_pass()
+        overlap = timedelta(minutes=self.settings.sync_overlap_minutes)
         done = self._walk(stream, work, report, now, cursor, max_pages, CHANGES)
+        reached = work.snap.sync(stream.kind).changes
         if not done:
             report.out_of_budget = True
+            if reached.stamp and reached.stamp >= _stamp(now - overlap):
+                # Stopped near the present: edits of this moment may still be landing, so
+                # when the walk ends (in a later run) its mark stays at most here.
+                cap = min(reached.cap or _stamp(now), _stamp(now))
+                work.snap = work.snap.with_sync(stream.kind, changes=replace(reached, cap=cap))
+                self.store.commit(work.snap)
             return
-        reached = work.snap.sync(stream.kind).changes
         mark = max(reached.stamp or "", floor or "")  # the overlap never lowers the mark
         # Nor does an item stamped in the future (a clock running ahead on LL2's side) raise
-        # it past now: every later edit would sort below it and be skipped.
-        mark = min(mark, _stamp(now)) or None
-        if mark != reached.stamp:
-            work.snap = work.snap.with_sync(stream.kind, changes=replace(reached, stamp=mark))
+        # it past now, or past where an earlier run of this walk stopped near the present:
+        # every later edit would sort below it and be skipped.
+        mark = min(mark, _stamp(now), reached.cap or mark) or None
+        if mark != reached.stamp or reached.cap:
+            work.snap = work.snap.with_sync(
+                stream.kind, changes=replace(reached, stamp=mark, cap=None)
+            )
         audited = work.snap.sync(stream.kind).audited_at or now  # a backfill read it all
         work.snap = work.snap.with_sync(
             stream.kind, backfill_complete=True, changes_at=now, audited_at=audited
@@ -494,8 +506,9 @@ class Syncer:
                 cursor = _after_tie_page(cursor, page, offset, size)
             else:
                 cursor = _after_page(cursor, page)
-            if cursor == before:
+            if cursor == replace(before, cap=None):
                 raise UpstreamError("paging-loop", f"LL2 paging does not move on (at {page.url})")
+            cursor = replace(cursor, cap=before.cap)  # carried until the walk ends
             work.snap = work.snap.with_sync(stream.kind, **{name: cursor})
             if name == CHANGES:
                 # Saved page by page: a walk interrupted here resumes from this cursor.

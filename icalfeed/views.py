@@ -177,7 +177,7 @@ def healthz() -> tuple[Response, int]:
     return jsonify(body), 503 if status == "unavailable" else 200
 
 
-def feed_response(feed: Rendered, fmt: str, modified: datetime) -> Response:
+def feed_response(feed: Rendered, fmt: str, modified: datetime | None) -> Response:
     """200 with a strong ETag and `modified` as Last-Modified, or 304 when the client has
     these bytes already; gzipped for clients that accept it (a different representation,
     so a different ETag)."""
@@ -192,7 +192,8 @@ def feed_response(feed: Rendered, fmt: str, modified: datetime) -> Response:
     if zipped:
         response.content_encoding = "gzip"
     response.vary.add("Accept-Encoding")
-    response.last_modified = modified
+    if modified is not None:
+        response.last_modified = modified
     response.cache_control.public = True
     response.cache_control.max_age = current_runtime().settings.cache_max_age
     response.headers["Access-Control-Allow-Origin"] = "*"

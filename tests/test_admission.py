@@ -150,6 +150,31 @@ def test_stored_answers_go_first_and_the_rest_is_never_starved():
     assert len(broken) == 1 and broken.popleft() == "odd" and not broken
 
 
+def test_the_fast_lane_judges_the_request_waitress_serves_next():
+    from types import SimpleNamespace
+
+    from icalfeed.dispatch import dispatcher
+
+    asked = []
+
+    def would_answer(method: str, path: str, query: str, encoding: str) -> bool:
+        asked.append((method, path, query, encoding))
+        return path == "/events.ics"
+
+    def channel(path: str) -> SimpleNamespace:
+        request = SimpleNamespace(
+            command="GET", path=path, query="a=1", headers={"ACCEPT_ENCODING": "gzip"}
+        )
+        return SimpleNamespace(requests=[request], request=None)  # as waitress queues it
+
+    tasks = dispatcher(would_answer, 0)
+    tasks.queue.append(channel("/widget"))
+    tasks.queue.append(channel("/events.ics"))
+    tasks.queue.append(SimpleNamespace(requests=[], request=None))
+    assert tasks.queue.popleft().requests[0].path == "/events.ics"
+    assert ("GET", "/events.ics", "a=1", "gzip") in asked
+
+
 # --------------------------------------------------------------- through the app
 
 

@@ -234,6 +234,24 @@ def test_last_modified_stands_still_while_the_bytes_do(service):
     assert conditional(service, url, first, "since") == 304
 
 
+def test_two_answers_in_one_second_never_share_a_date():
+    """Data committed twice within one second: the second answer cannot be dated later than
+    now, so it goes without Last-Modified rather than repeat the first one's."""
+    from icalfeed.freshness import AnswerDates
+
+    dates = AnswerDates()
+    second = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
+    first = dates.last_modified("q", "etag-1", second, second + timedelta(microseconds=100))
+    again = dates.last_modified("q", "etag-2", second, second + timedelta(microseconds=500_000))
+    assert first == second and again is None
+    assert dates.last_modified(
+        "q", "etag-2", second, second + timedelta(seconds=1)
+    ) == second + timedelta(seconds=1)
+    assert dates.last_modified(
+        "q", "etag-2", second, second + timedelta(hours=1)
+    ) == second + timedelta(seconds=1)
+
+
 # ----------------------------------------------------------------- cancelled items
 
 

@@ -251,6 +251,26 @@ def test_an_item_stamped_in_the_future_does_not_hide_later_edits(fake, tmp_path)
     assert_same_as_upstream(syncer.store.snapshot, fake)
 
 
+def test_a_walk_stopped_near_the_present_keeps_its_overlap_when_it_ends_later(fake, tmp_path):
+    """A changes walk that runs out of budget near the present and ends in a later run must
+    not mark past where it stopped: edits landing in that moment (a bulk edit still being
+    written) are re-read by the next pass's overlap, not left to the audit."""
+    order = by_stamp(fake)
+    for position, event_id in enumerate(order):  # the whole history edited in the last minutes
+        moment = START - timedelta(minutes=5) + timedelta(seconds=position)
+        fake.events[event_id] = {**fake.events[event_id], "last_updated": moment.strftime(STAMP)}
+    clock = Clock(START)
+    syncer = make_syncer(settings_for(fake, tmp_path, requests_per_hour=2), clock)
+    syncer.run()
+    stopped = syncer.store.snapshot.sync().changes
+    assert not stopped.done and stopped.cap == START.strftime(STAMP)
+    edit(fake, order[0], START + timedelta(minutes=30), "after the stop")
+    sync_until_complete(syncer, clock)
+    assert syncer.store.snapshot.sync().watermark <= START.strftime(STAMP)
+    assert syncer.store.snapshot.sync().changes.cap is None
+    assert_same_as_upstream(syncer.store.snapshot, fake)
+
+
 # --------------------------------------------------------------- SEQUENCE never falls
 
 
