@@ -9,9 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import Settings
-from .dispatch import TarpitChannel, dispatcher
+from .dispatch import TarpitChannel
 from .errors import ConfigError, QueryError
-from .fastpath import FeedFastPath
 from .filters import FeedQuery, feed_day
 from .output import render_feed
 from .shared import Shared
@@ -80,14 +79,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     log.info(
         "serving on http://%s:%d/ (data in %s)", settings.host, settings.port, settings.data_dir
     )
-    fast_path = app.wsgi_app
-    assert isinstance(fast_path, FeedFastPath)
     # Waitress warns of a deep queue once per request while it lasts: under a flood that
     # logging alone costs as much as answering. The queue's length is bounded anyway.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = waitress.create_server(
         app,
-        _dispatcher=dispatcher(fast_path.would_answer, SERVER_THREADS),
         host=settings.host,
         port=settings.port,
         threads=SERVER_THREADS,

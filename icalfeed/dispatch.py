@@ -1,86 +1,24 @@
-"""How waitress schedules requests, so a flood cannot crowd out the subscribers.
+"""A tarpit in waitress's event loop, so a flood cannot crowd out the subscribers.
 
 Each refusal costs the server about what serving a stored feed does (a request parsed, a
 response sent): a client that ignores Retry-After could take most of the server's time with
-429s alone. Two changes to waitress's scheduling, no thread ever held:
-
-* a connection that was just told to come back later (429, or 503 with Retry-After) is not
-  read from for `TARPIT_SECONDS`
-  (its next request waits in the kernel, not in a thread), so a script flooding over many
-  connections is slowed to a few requests a second each;
-* the task queue has a fast lane: requests the fast path would answer from its stored
-  answers (`FeedFastPath.would_answer`) go first; everything else follows, and is never
-  starved: after `HOT_STREAK` fast ones in a row, one of the others goes.
+429s alone. So a connection that was just told to come back later (429, or 503 with
+Retry-After) is not read from for `TARPIT_SECONDS`: its next request waits in the kernel, not
+in a thread, and a script flooding over many connections is slowed to a few requests a
+second on each. (A queue that served stored answers first was measured too: judging each
+request in the event loop cost more than it won, so waitress keeps its own queue.)
 """
 
 from __future__ import annotations
 
-import logging
 import time
-from collections import deque
-from collections.abc import Callable
-from typing import Any
 
 from waitress.channel import HTTPChannel
-from waitress.task import ThreadedTaskDispatcher, WSGITask
+from waitress.task import WSGITask
 
-# Fast-lane tasks served in a row while others wait.
-HOT_STREAK = 8
 # How long a connection is not read from after a refusal (up to the event loop's one
 # second wake-up when nothing else happens).
 TARPIT_SECONDS = 0.25
-log = logging.getLogger(__name__)
-
-
-class TwoLanes:
-    """The part of a deque waitress's dispatcher uses (append, popleft, len), in two lanes."""
-
-    def __init__(self, is_hot: Callable[[Any], bool]) -> None:
-        self._hot: deque[Any] = deque()
-        self._cold: deque[Any] = deque()
-        self._is_hot = is_hot
-        self._streak = 0
-
-    def append(self, task: Any) -> None:
-        try:
-            hot = self._is_hot(task)
-        except Exception:  # a request we cannot judge is served, in the ordinary lane
-            log.debug("could not classify %r", task, exc_info=True)
-            hot = False
-        (self._hot if hot else self._cold).append(task)
-
-    def popleft(self) -> Any:
-        if self._hot and (self._streak < HOT_STREAK or not self._cold):
-            self._streak += 1
-            return self._hot.popleft()
-        self._streak = 0
-        return self._cold.popleft() if self._cold else self._hot.popleft()
-
-    def __len__(self) -> int:
-        return len(self._hot) + len(self._cold)
-
-    def __bool__(self) -> bool:
-        return bool(self._hot or self._cold)
-
-
-def dispatcher(
-    would_answer: Callable[[str, str, str, str], bool], threads: int
-) -> ThreadedTaskDispatcher:
-    """Waitress's dispatcher with `threads` threads and the two-lane queue; `would_answer`
-    takes (method, path, query string, Accept-Encoding) of a parsed request."""
-
-    def is_hot(task: Any) -> bool:
-        # Waitress queues the connection; the request it serves next is the first waiting.
-        if not task.requests:
-            return False
-        request = task.requests[0]
-        encoding = request.headers.get("ACCEPT_ENCODING", "")
-        return would_answer(request.command, request.path, request.query, encoding)
-
-    tasks = ThreadedTaskDispatcher()
-    tasks.queue = TwoLanes(is_hot)  # type: ignore[assignment]
-    tasks.set_thread_count(threads)
-    return tasks
 
 
 class RefusalAwareTask(WSGITask):

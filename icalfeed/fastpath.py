@@ -93,14 +93,6 @@ class FeedFastPath:
             return [refused_body(refused)]
         return self._through_flask(environ, start_response, key, state)
 
-    def would_answer(self, method: str, path: str, query: str, encoding: str) -> bool:
-        """Whether a request would be answered from a stored answer (for the dispatcher's
-        fast lane; a 304 is such an answer too)."""
-        if method not in ("GET", "HEAD") or not FEED_PATH.match(path):
-            return False
-        stored = self._stored.peek((path, query, encoding))
-        return stored is not None and stored.state == self._state()
-
     def _state(self) -> tuple[str, int]:
         # The day by the store's clock, as the views count it.
         return (self.store.snapshot.version, int(self.store.clock().timestamp() // 86400))

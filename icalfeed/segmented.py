@@ -43,12 +43,6 @@ class SegmentedCache(Generic[V]):
                 self._protected[key] = found  # seen twice: it earns its place
             return found
 
-    def peek(self, key: Hashable) -> V | None:
-        """The value if held, without promoting it or counting a use."""
-        with self._lock:
-            found = self._protected.get(key)
-            return found if found is not None else self._probation.get(key)
-
     def put(self, key: Hashable, value: V) -> None:
         with self._lock:
             if key in self._protected:

@@ -30,7 +30,6 @@ from icalfeed.admission import (
     trusted_networks,
 )
 from icalfeed.config import Settings
-from icalfeed.dispatch import HOT_STREAK, TwoLanes
 from icalfeed.errors import ConfigError
 from icalfeed.segmented import SegmentedCache
 
@@ -131,48 +130,6 @@ def test_the_client_address_trusts_forwarding_only_from_configured_proxies(
 def test_a_bad_trusted_proxy_setting_is_a_config_error():
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
         Settings(trusted_proxies="10.0.0.1, not-an-address").validated()
-
-
-def test_stored_answers_go_first_and_the_rest_is_never_starved():
-    lanes = TwoLanes(lambda task: task.startswith("hit"))
-    for number in range(20):
-        lanes.append(f"miss-{number}")
-        lanes.append(f"hit-{number}")
-    order = [lanes.popleft() for _ in range(len(lanes))]
-    assert order[:HOT_STREAK] == [f"hit-{n}" for n in range(HOT_STREAK)]
-    assert order[HOT_STREAK] == "miss-0"  # one of the others after each streak
-    assert sorted(order) == sorted(
-        [f"hit-{n}" for n in range(20)] + [f"miss-{n}" for n in range(20)]
-    )
-    assert [t for t in order if t.startswith("miss")] == [f"miss-{n}" for n in range(20)]
-    broken = TwoLanes(lambda task: 1 / 0)  # a request it cannot judge is still served
-    broken.append("odd")
-    assert len(broken) == 1 and broken.popleft() == "odd" and not broken
-
-
-def test_the_fast_lane_judges_the_request_waitress_serves_next():
-    from types import SimpleNamespace
-
-    from icalfeed.dispatch import dispatcher
-
-    asked = []
-
-    def would_answer(method: str, path: str, query: str, encoding: str) -> bool:
-        asked.append((method, path, query, encoding))
-        return path == "/events.ics"
-
-    def channel(path: str) -> SimpleNamespace:
-        request = SimpleNamespace(
-            command="GET", path=path, query="a=1", headers={"ACCEPT_ENCODING": "gzip"}
-        )
-        return SimpleNamespace(requests=[request], request=None)  # as waitress queues it
-
-    tasks = dispatcher(would_answer, 0)
-    tasks.queue.append(channel("/widget"))
-    tasks.queue.append(channel("/events.ics"))
-    tasks.queue.append(SimpleNamespace(requests=[], request=None))
-    assert tasks.queue.popleft().requests[0].path == "/events.ics"
-    assert ("GET", "/events.ics", "a=1", "gzip") in asked
 
 
 # --------------------------------------------------------------- through the app
