@@ -135,8 +135,7 @@ class Admission:
         """Do `work` (a render) for `client`, or raise Refused."""
         wait = self.budgets.take(client)
         if wait:
-            self.count(429)
-            raise Refused(429, wait, OVER_BUDGET)
+            raise self._over_budget(wait)
         try:
             return self.lane.run(work)
         except Refused:
@@ -148,9 +147,15 @@ class Admission:
         with self._lock:
             self.refused[status] += 1
 
-    def over_budget(self, client: str) -> float:
-        """Seconds `client` must wait before any new render (0: it may render now)."""
-        return self.budgets.wait(client)
+    def early(self, client: str) -> Refused | None:
+        """The refusal `client` would meet for any new render, without spending anything
+        (the fast path asks before Flask sees the request); None when it may render."""
+        wait = self.budgets.wait(client)
+        return self._over_budget(wait) if wait else None
+
+    def _over_budget(self, wait: float) -> Refused:
+        self.count(429)
+        return Refused(429, wait, OVER_BUDGET)
 
 
 OVER_BUDGET = "too many new queries from your address; cached feeds stay available"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from werkzeug.http import parse_date
@@ -26,7 +27,6 @@ FEED_PATH = re.compile(
 # Headers a 304 repeats (RFC 9110 §15.4.5); the entity headers stay out.
 _KEPT_ON_304 = {"etag", "last-modified", "cache-control", "vary", "access-control-allow-origin"}
 MAX_BYTES = 64 * 1024 * 1024
-_REASONS = {429: "Too Many Requests", 503: "Service Unavailable"}
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -89,7 +89,8 @@ class FeedFastPath:
         revalidating = "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
         refused = self.early(environ) if self.early and not revalidating else None
         if refused is not None:
-            start_response(f"{refused.status} {_REASONS[refused.status]}", refused_headers(refused))
+            reason = HTTPStatus(refused.status).phrase
+            start_response(f"{refused.status} {reason}", refused_headers(refused))
             return [refused_body(refused)]
         return self._through_flask(environ, start_response, key, state)
 

@@ -88,7 +88,7 @@ class Piece:
         lines = vevent(entry).content_lines()
         body = b"".join(fold(line).encode() + b"\r\n" for line in lines if line)
         item = entry.item
-        if not item.precision.is_timed or entry.removed_at is not None:
+        if not takes_reminders(item, entry.removed_at):
             return cls(body, None)
         description = vText(clean_line(item.name)).to_ical().decode()
         head = b"BEGIN:VALARM\r\nACTION:DISPLAY\r\n" + fold(f"DESCRIPTION:{description}").encode()
@@ -180,10 +180,16 @@ def event_vevent(event: Event, entry: Entry, alarms: Sequence[int] = ()) -> VEve
     )
     if event.image_url:
         component.add("IMAGE", event.image_url, parameters={"VALUE": "URI"})
-    if event.precision.is_timed and entry.removed_at is None:
+    if takes_reminders(event, entry.removed_at):
         for minutes in alarms:
             component.add_component(alarm(minutes, event.name))
     return component
+
+
+def takes_reminders(item: Event | Launch, removed_at: datetime | None) -> bool:
+    """`alarm=` reminders go on timed items only, and never on one gone upstream: a reminder
+    of it would be spam (Thunderbird fires VALARMs of subscribed calendars)."""
+    return item.precision.is_timed and removed_at is None
 
 
 def revised_at(stamp: datetime, removed_at: datetime | None) -> datetime:
@@ -359,9 +365,7 @@ def launch_vevent(
         component.add("GEO", (pad.latitude, pad.longitude))
     if launch.image_url:
         component.add("IMAGE", launch.image_url, parameters={"VALUE": "URI"})
-    if launch.precision.is_timed and removed_at is None:
-        # A reminder of a launch that is gone would be spam (Thunderbird fires VALARMs of
-        # subscribed calendars).
+    if takes_reminders(launch, removed_at):
         for minutes in alarms:
             component.add_component(alarm(minutes, launch.name))
     return component

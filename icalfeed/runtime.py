@@ -10,7 +10,6 @@ from typing import Any
 from flask import Flask, current_app
 
 from .admission import (
-    OVER_BUDGET,
     Admission,
     ClientBudgets,
     Network,
@@ -57,11 +56,7 @@ class Runtime:
 
     def refuse_early(self, environ: dict[str, Any]) -> Refused | None:
         """For the fast path: a client with no render left is refused before Flask."""
-        wait = self.admission.over_budget(self.client(environ))
-        if not wait:
-            return None
-        self.admission.count(429)
-        return Refused(429, wait, OVER_BUDGET)
+        return self.admission.early(self.client(environ))
 
     @property
     def role(self) -> str:

@@ -28,11 +28,6 @@ class SegmentedCache(Generic[V]):
         self._size = size
         self._lock = threading.Lock()
 
-    @property
-    def maxsize(self) -> int:
-        """The largest value either segment can hold."""
-        return int(self._protected.maxsize)
-
     def get(self, key: Hashable) -> V | None:
         with self._lock:
             found = self._protected.get(key)
@@ -52,10 +47,6 @@ class SegmentedCache(Generic[V]):
             elif self._size(value) <= self._protected.maxsize:
                 # Too big to wait in probation (a full-history feed): straight in.
                 self._protected[key] = value
-
-    def __contains__(self, key: Hashable) -> bool:
-        with self._lock:
-            return key in self._protected or key in self._probation
 
     def __len__(self) -> int:
         with self._lock:

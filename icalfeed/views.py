@@ -100,12 +100,13 @@ def _feed(
             client, lambda: render_feed(fmt, snapshot, query, day, limit, pieces, fragments)
         )
 
+    canonical = query.canonical()
     try:
-        feed = runtime.feeds.get((fmt, query.canonical(), snapshot.version, day, limit), render)
+        feed = runtime.feeds.get((fmt, canonical, snapshot.version, day, limit), render)
     except Refused as refusal:
         return refused(refusal)
     modified = runtime.answers.last_modified(
-        (fmt, query.canonical(), limit),
+        (fmt, canonical, limit),
         feed.etag,
         max(feed.changed_at, runtime.started_at),
         now,

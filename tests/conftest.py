@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_ll2 import FakeLL2
@@ -56,13 +58,11 @@ def fake_ll2() -> Iterator[FakeLL2]:
     server.stop()
 
 
-@pytest.fixture
-def online_settings(tmp_path: Path, fake_ll2: FakeLL2) -> Settings:
-    """Settings pointing at the fake LL2, with short timeouts."""
-    data_dir = tmp_path / "var"
-    data_dir.mkdir()
-    return Settings(
-        upstream_url=fake_ll2.base_url,
+def settings_against(fake: FakeLL2, data_dir: Path, **changes: Any) -> Settings:
+    """Settings pointing at the fake LL2, with short timeouts, in `data_dir` (created)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    base = Settings(
+        upstream_url=fake.base_url,
         data_dir=data_dir,
         connect_timeout=2,
         read_timeout=2,
@@ -72,6 +72,13 @@ def online_settings(tmp_path: Path, fake_ll2: FakeLL2) -> Settings:
         # Nor the safety-net audit's spare requests (tests/test_sync_integrity.py has them).
         audit_minutes=0,
     )
+    return replace(base, **changes)
+
+
+@pytest.fixture
+def online_settings(tmp_path: Path, fake_ll2: FakeLL2) -> Settings:
+    """Settings pointing at the fake LL2, with short timeouts."""
+    return settings_against(fake_ll2, tmp_path / "var")
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from conftest import settings_against
 from fake_ll2 import FakeLL2, Fault, Seen
 from icalendar import Calendar
 from ll2data import upstream_events
@@ -153,16 +154,8 @@ def upstream() -> Iterator[FakeLL2]:
 
 
 def settings_for(fake: FakeLL2, data_dir: Path) -> Settings:
-    """As the `online_settings` fixture: the fake upstream and short timeouts."""
-    data_dir.mkdir(exist_ok=True)
-    return Settings(
-        upstream_url=fake.base_url,
-        data_dir=data_dir,
-        connect_timeout=2,
-        read_timeout=2,
-        launches=False,  # the events stream alone; tests/test_launch_sync.py does both
-        audit_minutes=0,  # request counts here are the two passes'; the audit has its own tests
-    )
+    """As the `online_settings` fixture: the fake upstream, short timeouts, events only."""
+    return settings_against(fake, data_dir)
 
 
 @pytest.fixture(scope="module")

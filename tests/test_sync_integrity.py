@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from conftest import settings_against
 from fake_ll2 import FakeLL2, Fault, Seen
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -47,17 +48,8 @@ def fake() -> Iterator[FakeLL2]:
 
 
 def settings_for(fake: FakeLL2, tmp_path, **changes: Any) -> Settings:
-    data_dir = tmp_path / f"var-{next(_DIRS)}"
-    data_dir.mkdir()
-    base = Settings(
-        upstream_url=fake.base_url,
-        data_dir=data_dir,
-        connect_timeout=2,
-        read_timeout=2,
-        launches=False,
-        audit_minutes=0,
-    )
-    return replace(base, **changes)
+    """`settings_against` in a data dir of its own (examples share one tmp_path)."""
+    return settings_against(fake, tmp_path / f"var-{next(_DIRS)}", **changes)
 
 
 def assert_same_as_upstream(snapshot: Snapshot, fake: FakeLL2) -> None:
