@@ -1,6 +1,8 @@
 -- A flood of unique feed queries for wrk (bench/serving.py): every request a new URL, a mix
 -- of alarm, search, start/end and include; counts the statuses and any 429/503 that came
--- without Retry-After, and prints them as one line wrk's caller parses.
+-- without Retry-After, and prints them as one line wrk's caller parses. With the script
+-- argument "close" every request asks for Connection: close, so each comes on a new
+-- connection (a client that dodges the per-connection tarpit).
 local threads = {}
 
 function setup(thread)
@@ -9,6 +11,7 @@ function setup(thread)
 end
 
 function init(args)
+  reconnect = args[1] == "close"
   counter = 0
   s200, s429, s503, other, no_retry = 0, 0, 0, 0, 0
 end
@@ -26,6 +29,9 @@ function request()
     path = "/events.json?start=19" .. (57 + n % 40) .. "-01-01&end=2030-01-" .. string.format("%02d", n % 28 + 1) .. "&alarm=" .. (n % 991 + 1)
   else
     path = "/feed.ics?include=events,launches&start=1957-01-01&alarm=" .. (n % 9000 + 1)
+  end
+  if reconnect then
+    return wrk.format("GET", path, { ["Connection"] = "close" })
   end
   return wrk.format("GET", path)
 end

@@ -6,6 +6,7 @@ Usage: python bench/floor.py PORT BODY_FILE
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -26,6 +27,8 @@ def main(port: int, body_file: str) -> None:
         start_response("200 OK", headers)
         return [body]
 
+    # As in `icalfeed serve`: waitress would log its queue depth once per queued request.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     waitress.serve(app, host="127.0.0.1", port=port, threads=8, _quiet=True)
 
 

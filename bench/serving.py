@@ -6,7 +6,8 @@
 (f) server RSS after loading the fixture history, and after 10,000 mixed requests
 (g) the cached feed over 8 connections, idle     (h) the same while bench/flood.lua sends
     unique queries (alarm, search, start/end, include) over 32 more: req/s, p50/p99, and the
-    flood's own status mix
+    flood's own status mix     (i) the same with a flood that opens a new connection for
+    every request (Connection: close), which no per-connection tarpit slows
 
 Load comes from Debian's `wrk` in its own process, bounded by --seconds per measurement.
 """
@@ -81,9 +82,12 @@ def wrk(
     return _parsed(out)
 
 
-def flood(base: str, seconds: float) -> subprocess.Popen[str]:
-    """Unique queries over 32 connections (bench/flood.lua), started in the background."""
+def flood(base: str, seconds: float, reconnect: bool = False) -> subprocess.Popen[str]:
+    """Unique queries over 32 connections (bench/flood.lua), started in the background;
+    with `reconnect` each request on a new connection."""
     command = ["wrk", "-t2", "-c32", f"-d{seconds:g}s", "--latency", "-s", str(FLOOD), base]
+    if reconnect:
+        command += ["--", "close"]
     return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
 
 
@@ -192,9 +196,15 @@ def main() -> None:
         under_flood = wrk(base + LARGE, args.seconds, connections=8)
         mix = flood_mix(flooding)
         rss_flood = rss_mib(server.pid)
+        time.sleep(1)
+        flooding = flood(base, args.seconds + 2, reconnect=True)
+        time.sleep(1)
+        under_reconnecting = wrk(base + LARGE, args.seconds, connections=8)
+        reconnecting_mix = flood_mix(flooding)
         rows = {
             "(g) cached feed, 8 conns, idle": idle,
             "(h) the same during a flood": under_flood,
+            "(i) the same, flood reconnecting": under_reconnecting,
             "(a) floor: bare WSGI, same bytes": wrk(
                 f"http://127.0.0.1:{floor_port}/", args.seconds
             ),
@@ -225,6 +235,9 @@ def main() -> None:
     print(f"(h)/(g) = {kept:.0%} of idle throughput, p99 {under_flood['p99']:.1f} ms under flood")
     print("    targets: >= 50 %, p99 <= 50 ms")
     print(f"    the flood (32 conns of unique queries): {mix}")
+    kept = under_reconnecting["rps"] / idle["rps"]
+    print(f"(i)/(g) = {kept:.0%}, p99 {under_reconnecting['p99']:.1f} ms under a flood that")
+    print(f"    reconnects for every request: {reconnecting_mix}")
     print(f"    server RSS after the flood: {rss_flood:.1f} MiB")
     floor_rps = rows["(a) floor: bare WSGI, same bytes"]["rps"]
     cached = rows["(b) cached /events.ics"]["rps"] / floor_rps

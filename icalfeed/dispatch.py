@@ -5,13 +5,22 @@ response sent): a client that ignores Retry-After could take most of the server'
 429s alone. So a connection that was just told to come back later (429, or 503 with
 Retry-After) is not read from for `TARPIT_SECONDS`: its next request waits in the kernel, not
 in a thread, and a script flooding over many connections is slowed to a few requests a
-second on each. (A queue that served stored answers first was measured too: judging each
-request in the event loop cost more than it won, so waitress keeps its own queue.)
+second on each.
+
+A connection in the tarpit is also taken out of the event loop's socket map while it waits:
+waitress asks every mapped connection whether it is readable and writable on every turn of
+the loop, and under load the loop turns thousands of times a second, so dozens of waiting
+flood connections would otherwise tax every subscriber's request. (A queue that served
+stored answers first was measured too: judging each request in the event loop cost more than
+it won, so waitress keeps its own queue.)
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import time
+from typing import Any
 
 from waitress.channel import HTTPChannel
 from waitress.task import WSGITask
@@ -19,6 +28,49 @@ from waitress.task import WSGITask
 # How long a connection is not read from after a refusal (up to the event loop's one
 # second wake-up when nothing else happens).
 TARPIT_SECONDS = 0.25
+
+
+class Tarpit:
+    """Connections waiting out a refusal, outside the socket map until their time is up.
+
+    Only waitress's event-loop thread parks and releases, so the heap needs no lock.
+    """
+
+    def __init__(self) -> None:
+        self._parked: list[tuple[float, int, HTTPChannel]] = []
+        self._order = itertools.count()
+
+    def install(self, listener: Any) -> None:
+        """Give a waitress listener tarpit-aware connections and release them on its turn."""
+        listener.channel_class = TarpitChannel
+        listener.tarpit = self
+        own_readable = listener.readable
+
+        def readable() -> bool:
+            if self._parked:
+                self.release(time.monotonic())
+                # A parked connection is still open: it counts against the connection limit.
+                if len(listener._map) + len(self._parked) >= listener.adj.connection_limit:
+                    return False
+            return bool(own_readable())
+
+        listener.readable = readable
+
+    def park(self, channel: QuietChannel) -> None:
+        """Take a connection out of the loop until its `quiet_until`."""
+        channel._map.pop(channel._fileno, None)
+        heapq.heappush(self._parked, (channel.quiet_until, next(self._order), channel))
+
+    def release(self, now: float) -> None:
+        """Put back every connection whose time is up."""
+        while self._parked and self._parked[0][0] <= now:
+            _, _, channel = heapq.heappop(self._parked)
+            channel.__class__ = TarpitChannel
+            if channel._fileno is not None:  # not closed meanwhile
+                channel._map[channel._fileno] = channel
+
+    def __len__(self) -> int:
+        return len(self._parked)
 
 
 class RefusalAwareTask(WSGITask):
@@ -38,17 +90,21 @@ class RefusalAwareTask(WSGITask):
 class TarpitChannel(HTTPChannel):
     """Waitress's connection, whose refused requests put it in the tarpit. Its readability
     check is waitress's own: the event loop asks it of every connection on every turn, so
-    only a connection in the tarpit pays for a second look (`QuietChannel`)."""
+    only a connection just refused pays for a second look (`QuietChannel`)."""
 
     task_class = RefusalAwareTask
     quiet_until = 0.0
 
 
 class QuietChannel(TarpitChannel):
-    """A connection in the tarpit: not read from until `quiet_until`, then itself again."""
+    """A connection just refused: once its answer is sent it leaves the loop until
+    `quiet_until` (`Tarpit.park`), then it is itself again."""
 
     def readable(self) -> bool:
-        if time.monotonic() < self.quiet_until:
-            return False
-        self.__class__ = TarpitChannel
-        return bool(HTTPChannel.readable(self))
+        if time.monotonic() >= self.quiet_until:
+            self.__class__ = TarpitChannel
+            return bool(HTTPChannel.readable(self))
+        tarpit = getattr(self.server, "tarpit", None)
+        if tarpit is not None and not self.requests and not self.writable() and self.connected:
+            tarpit.park(self)
+        return False

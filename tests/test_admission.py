@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from icalfeed.admission import (
     trusted_networks,
 )
 from icalfeed.config import Settings
+from icalfeed.dispatch import TARPIT_SECONDS, QuietChannel, RefusalAwareTask, Tarpit, TarpitChannel
 from icalfeed.errors import ConfigError
 from icalfeed.segmented import SegmentedCache
 
@@ -186,6 +188,88 @@ def test_forwarded_headers_mint_no_identities_unless_configured(tmp_path, real_a
     assert again.status_code == 429
 
 
+# ------------------------------------------------------------------------ the tarpit
+
+
+class Listener:
+    """What a waitress channel needs of its server."""
+
+    def __init__(self, socket_map: dict[int, object], limit: int = 100) -> None:
+        self.active_channels: dict[int, object] = {}
+        self.readable = lambda: True
+        self._map = socket_map
+        self.adj = type("Adjustments", (), {"connection_limit": limit})
+
+
+def test_a_refused_connection_leaves_the_loop_until_its_time_is_up():
+    from waitress.adjustments import Adjustments
+
+    socket_map: dict[int, object] = {}
+    tarpit, listener = Tarpit(), Listener(socket_map)
+    tarpit.install(listener)
+    assert listener.channel_class is TarpitChannel and TarpitChannel.task_class is RefusalAwareTask
+    ours, theirs = socket.socketpair()
+    channel = TarpitChannel(listener, ours, ("127.0.0.1", 1), Adjustments(), map=socket_map)
+    fileno = channel._fileno
+    assert socket_map == {fileno: channel} and channel.readable()
+
+    channel.quiet_until = time.monotonic() + 60  # what a refusal does
+    channel.__class__ = QuietChannel
+    assert channel.readable() is False  # the loop's question parks it: nothing left to send
+    assert socket_map == {} and len(tarpit) == 1
+    assert listener.readable() is True  # a turn of the loop before its time: still parked
+    assert socket_map == {} and len(tarpit) == 1
+
+    channel.quiet_until = 0  # its time is up: the next turn puts it back, itself again
+    tarpit._parked[0] = (0, 0, channel)
+    listener.readable()
+    assert socket_map == {fileno: channel} and len(tarpit) == 0
+    assert type(channel) is TarpitChannel and channel.readable()
+    channel.close()
+    theirs.close()
+
+
+def test_parked_connections_count_against_the_connection_limit():
+    from waitress.adjustments import Adjustments
+
+    socket_map: dict[int, object] = {}
+    tarpit, listener = Tarpit(), Listener(socket_map, limit=2)
+    tarpit.install(listener)
+    pairs = [socket.socketpair() for _ in range(2)]
+    channels = [
+        TarpitChannel(listener, ours, ("127.0.0.1", 1), Adjustments(), map=socket_map)
+        for ours, _ in pairs
+    ]
+    for channel in channels:
+        channel.quiet_until = time.monotonic() + 60
+        channel.__class__ = QuietChannel
+        channel.readable()
+    assert socket_map == {} and len(tarpit) == 2
+    assert listener.readable() is False  # no new connection accepted while at the limit
+    for channel in channels:
+        channel.close()
+    for _, theirs in pairs:
+        theirs.close()
+
+
+def test_a_refused_connection_that_is_to_close_is_closed_not_parked():
+    from waitress.adjustments import Adjustments
+
+    socket_map: dict[int, object] = {}
+    tarpit, listener = Tarpit(), Listener(socket_map)
+    tarpit.install(listener)
+    ours, theirs = socket.socketpair()
+    channel = TarpitChannel(listener, ours, ("127.0.0.1", 1), Adjustments(), map=socket_map)
+    channel.will_close = True  # e.g. the client asked for Connection: close
+    channel.quiet_until = time.monotonic() + 60
+    channel.__class__ = QuietChannel
+    assert channel.readable() is False and channel.writable()
+    assert channel._fileno in socket_map and len(tarpit) == 0  # the loop closes it first
+    channel.handle_write()
+    assert socket_map == {} and theirs.recv(10) == b""
+    theirs.close()
+
+
 # ------------------------------------------------------------------ a real server
 
 
@@ -210,7 +294,9 @@ def server(tmp_path) -> Iterator[str]:
         try:
             get(port, "/healthz")
             break
-        except OSError:
+        # Before the server listens, a connection can meet itself (TCP simultaneous open on a
+        # free ephemeral port) and read its own request back.
+        except (OSError, http.client.HTTPException):
             time.sleep(0.2)
     yield port
     process.terminate()
@@ -267,3 +353,32 @@ def test_a_flood_gets_429_or_503_while_cached_feeds_and_other_clients_are_served
     assert set(flood) <= {200, 429, 503} and flood[429] > 0, flood
     assert missing_retry == []
     assert statistics.median(latencies) < 0.25 and len(latencies) >= 5, latencies
+
+
+def test_a_refused_keep_alive_connection_waits_in_the_tarpit_and_is_then_answered(server):
+    port = server
+    assert get(port, f"/events.ics?{ALL}")[0] == 200
+    keep = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    statuses: Counter[int] = Counter()
+    number = 0
+    while statuses[429] == 0 and number < 40:  # spend the budget of 10 on one connection
+        number += 1
+        keep.request("GET", f"/events.ics?{ALL}&alarm={number}")
+        response = keep.getresponse()
+        response.read()
+        statuses[response.status] += 1
+    assert statuses[429] == 1 and statuses[200] >= 5, statuses
+    assert response.getheader("Retry-After") and response.getheader("Connection") != "close"
+
+    # The same connection's next request waits out the tarpit; another connection does not.
+    started = time.monotonic()
+    keep.request("GET", "/healthz")
+    other_started = time.monotonic()
+    assert get(port, "/healthz")[0] == 200
+    other = time.monotonic() - other_started
+    response = keep.getresponse()
+    assert response.status == 200 and response.read()
+    waited = time.monotonic() - started
+    keep.close()
+    assert waited >= TARPIT_SECONDS * 0.8, waited
+    assert other < waited, (other, waited)
