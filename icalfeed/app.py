@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 from flask import Flask
 
@@ -18,6 +19,16 @@ from .sync import SyncScheduler, build_syncer
 from .views import feeds, health
 
 log = logging.getLogger(__name__)
+PACKAGE = Path(__file__).resolve().parent
+
+
+def web_folder(name: str) -> str:
+    """Where the pages' `templates` or `static` files are: inside the package when installed
+    from a wheel (the build maps the top-level folders there), beside it in a checkout."""
+    for folder in (PACKAGE / name, PACKAGE.parent / name):
+        if folder.is_dir():
+            return str(folder)
+    raise FileNotFoundError(f"icalfeed: no {name}/ folder in or beside {PACKAGE}")
 
 
 def create_app(settings: Settings | None = None, *, start_sync: bool | None = None) -> Flask:
@@ -28,7 +39,9 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
     settings = settings or Settings.from_env()
     settings.ensure_data_dir()
     log.info("settings: %s", settings.redacted)
-    app = Flask(__name__)
+    app = Flask(
+        __name__, template_folder=web_folder("templates"), static_folder=web_folder("static")
+    )
     shared = Shared.for_settings(settings)
     store = Store(settings, shared=shared.snapshots)
     store.load()

@@ -7,28 +7,21 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from icalendar import Alarm, Calendar, vDuration, vText
 from icalendar import Event as VEvent
 
 from . import __version__
-from .models import Event, Launch, Precision
+from .meaning import ATTRIBUTION, Meaning, launch_window, period_label
+from .models import Event, Launch
 from .snapshot import Entry
 from .titles import CalendarMeta
 
 PRODID = f"-//icalfeed//icalfeed {__version__}//EN"
-ATTRIBUTION = "Data: Launch Library 2 by The Space Devs (https://thespacedevs.com/llapi)"
-CANCELLED_PREFIX = "Cancelled: "
 # Calendar servers poll at their own pace; this is our suggestion (RFC 7986 §5.7).
 REFRESH = timedelta(hours=1)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_QUARTERS = {
-    Precision.QUARTER_1: "Q1",
-    Precision.QUARTER_2: "Q2",
-    Precision.QUARTER_3: "Q3",
-    Precision.QUARTER_4: "Q4",
-}
 
 
 END = b"END:VCALENDAR\r\n"
@@ -88,7 +81,7 @@ class Piece:
         lines = vevent(entry).content_lines()
         body = b"".join(fold(line).encode() + b"\r\n" for line in lines if line)
         item = entry.item
-        if not takes_reminders(item, entry.removed_at):
+        if not meaning_of(entry).reminders:
             return cls(body, None)
         description = vText(clean_line(item.name)).to_ical().decode()
         head = b"BEGIN:VALARM\r\nACTION:DISPLAY\r\n" + fold(f"DESCRIPTION:{description}").encode()
@@ -144,6 +137,10 @@ def fold(line: str, limit: int = 75) -> str:
     return "\r\n ".join(parts)
 
 
+def meaning_of(entry: Entry) -> Meaning:
+    return Meaning.of(entry.item, first_seen=entry.first_seen, removed_at=entry.removed_at)
+
+
 def vevent(entry: Entry, alarms: Sequence[int] = ()) -> VEvent:
     """One VEVENT for an event or a launch; its UID depends on the LL2 id alone."""
     item = entry.item
@@ -160,48 +157,38 @@ def vevent(entry: Entry, alarms: Sequence[int] = ()) -> VEvent:
 
 def event_vevent(event: Event, entry: Entry, alarms: Sequence[int] = ()) -> VEvent:
     """One LL2 event as a VEVENT."""
-    stamp = revised_at(event.last_updated or entry.first_seen, entry.removed_at)
-    start, end = event_span(event)
-    component = VEvent.new(
-        uid=f"ll2-event-{event.id}@icalfeed",
-        stamp=stamp,
-        last_modified=stamp,
-        sequence=entry.sequence,
-        summary=clean_line(cancelled_title(summary(event), entry.removed_at)),
-        start=start,
-        end=end,
-        description=clean_text(describe(event, entry.removed_at)),
-        location=clean_line(event.location) if event.location else None,
-        url=best_video_url(event),
-        categories=[clean_line(c) for c in categories(event)],
-        status=status(entry),
-        transparency="TRANSPARENT",
-        classification="PUBLIC",
-    )
+    meaning = meaning_of(entry)
+    component = _component(meaning, entry.sequence, describe(event, entry.removed_at))
     if event.image_url:
         component.add("IMAGE", event.image_url, parameters={"VALUE": "URI"})
-    if takes_reminders(event, entry.removed_at):
-        for minutes in alarms:
-            component.add_component(alarm(minutes, event.name))
+    _add_alarms(component, meaning, alarms, event.name)
     return component
 
 
-def takes_reminders(item: Event | Launch, removed_at: datetime | None) -> bool:
-    """`alarm=` reminders go on timed items only, and never on one gone upstream: a reminder
-    of it would be spam (Thunderbird fires VALARMs of subscribed calendars)."""
-    return item.precision.is_timed and removed_at is None
+def _component(meaning: Meaning, sequence: int, description: str) -> VEvent:
+    """The VEVENT's properties every item has, as its meaning says."""
+    return VEvent.new(
+        uid=meaning.uid,
+        stamp=meaning.revised,
+        last_modified=meaning.revised,
+        sequence=sequence,
+        summary=clean_line(meaning.title),
+        start=meaning.start,
+        end=meaning.end,
+        description=clean_text(description),
+        location=clean_line(meaning.location) if meaning.location else None,
+        url=meaning.webcast,
+        categories=[clean_line(c) for c in meaning.categories],
+        status=meaning.status,
+        transparency="TRANSPARENT",
+        classification="PUBLIC",
+    )
 
 
-def revised_at(stamp: datetime, removed_at: datetime | None) -> datetime:
-    """DTSTAMP and LAST-MODIFIED: LL2's last edit, or our cancellation when later (without
-    METHOD, DTSTAMP is when the event was last revised, RFC 5545 §3.8.7.2)."""
-    return max(stamp, removed_at) if removed_at is not None else stamp
-
-
-def cancelled_title(title: str, removed_at: datetime | None) -> str:
-    """ "Cancelled: …" for an item gone upstream: Outlook and Apple Calendar show a
-    STATUS:CANCELLED subscription event like any other, so the title must say it."""
-    return f"{CANCELLED_PREFIX}{title}" if removed_at is not None else title
+def _add_alarms(component: VEvent, meaning: Meaning, alarms: Sequence[int], name: str) -> None:
+    if meaning.reminders:
+        for minutes in alarms:
+            component.add_component(alarm(minutes, name))
 
 
 def alarm(minutes: int, name: str) -> Alarm:
@@ -211,75 +198,6 @@ def alarm(minutes: int, name: str) -> Alarm:
     component.add("TRIGGER", timedelta(minutes=-minutes))
     component.add("DESCRIPTION", clean_line(name))
     return component
-
-
-def event_span(event: Event) -> tuple[date | datetime, date | datetime | None]:
-    """DTSTART and DTEND as the precision allows: timed, or all-day with exclusive end."""
-    if event.precision.is_timed:
-        end = event.start + event.duration if event.duration else None
-        return event.start, end
-    day = event.start.date()
-    return day, day + timedelta(days=1)
-
-
-def summary(event: Event) -> str:
-    if event.precision.is_vague:
-        return f"NET {vague_period(event)}: {event.name}"
-    return event.name
-
-
-def vague_period(event: Event) -> str:
-    """How far the date is known, in words: "June 2026", "Q3 2026", "H1 2027", "2030s"."""
-    return period_label(event.start, event.precision)
-
-
-def period_label(when: datetime, precision: Precision) -> str:
-    """The period a NET date stands for, at `precision`."""
-    if precision is Precision.WEEK:
-        return f"week of {when:%-d %B %Y}"
-    if precision is Precision.MONTH:
-        return f"{when:%B %Y}"
-    if precision in _QUARTERS:
-        return f"{_QUARTERS[precision]} {when.year}"
-    if precision is Precision.HALF_1:
-        return f"H1 {when.year}"
-    if precision is Precision.HALF_2:
-        return f"H2 {when.year}"
-    if precision is Precision.YEAR:
-        return str(when.year)
-    if precision is Precision.FISCAL_YEAR:
-        return f"FY {when.year}"
-    if precision is Precision.DECADE:
-        return f"{when.year // 10 * 10}s"
-    return f"{when:%-d %B %Y}"
-
-
-def status(entry: Entry) -> str:
-    if entry.removed_at is not None:
-        return "CANCELLED"
-    return "TENTATIVE" if entry.item.precision.is_vague else "CONFIRMED"
-
-
-def best_video_url(item: Event | Launch) -> str | None:
-    """Live first, then official webcasts, then LL2's own priority (lower is better)."""
-    if not item.videos:
-        return None
-    ranked = sorted(
-        item.videos,
-        key=lambda v: (
-            not v.live,
-            not (v.kind or "").lower().startswith("official"),  # not "Unofficial"
-            v.priority if v.priority is not None else 1_000,
-        ),
-    )
-    return ranked[0].url
-
-
-def categories(event: Event) -> list[str]:
-    names = [event.type.name] if event.type else []
-    names += [p.name for p in event.programs]
-    names += [a.name for a in event.agencies]
-    return list(dict.fromkeys(names))
 
 
 def describe(event: Event, removed_at: datetime | None = None) -> str:
@@ -292,7 +210,8 @@ def describe(event: Event, removed_at: datetime | None = None) -> str:
     if event.precision.is_timed:
         lines.append(f"When: {event.start:%Y-%m-%d %H:%M} UTC ({event.precision.label})")
     else:
-        lines.append(f"When: NET {vague_period(event)} ({event.precision.label})")
+        period = period_label(event.start, event.precision)
+        lines.append(f"When: NET {period} ({event.precision.label})")
     if event.location:
         lines.append(f"Where: {event.location}")
     if event.agencies:
@@ -329,8 +248,6 @@ def clean_line(text: str) -> str:
 
 
 # ----------------------------------------------------------------------------- launches
-# A longer "window" on a timed launch is a placeholder, not a time to block out.
-MAX_LAUNCH_WINDOW = timedelta(days=2)
 
 
 def launch_vevent(
@@ -342,85 +259,15 @@ def launch_vevent(
     alarms: Sequence[int] = (),
 ) -> VEvent:
     """One launch as a VEVENT; its UID depends on the LL2 launch UUID alone."""
-    stamp = revised_at(launch.last_updated or first_seen, removed_at)
-    start, end = launch_span(launch)
-    component = VEvent.new(
-        uid=f"ll2-launch-{launch.id}@icalfeed",
-        stamp=stamp,
-        last_modified=stamp,
-        sequence=sequence,
-        summary=clean_line(cancelled_title(launch_summary(launch), removed_at)),
-        start=start,
-        end=end,
-        description=clean_text(describe_launch(launch, removed_at)),
-        location=clean_line(launch_location(launch)) if launch.pad else None,
-        url=best_video_url(launch),
-        categories=[clean_line(c) for c in launch_categories(launch)],
-        status=launch_status(launch, removed_at),
-        transparency="TRANSPARENT",
-        classification="PUBLIC",
-    )
+    meaning = Meaning.of(launch, first_seen=first_seen, removed_at=removed_at)
+    component = _component(meaning, sequence, describe_launch(launch, removed_at))
     pad = launch.pad
     if pad and pad.latitude is not None and pad.longitude is not None:
         component.add("GEO", (pad.latitude, pad.longitude))
     if launch.image_url:
         component.add("IMAGE", launch.image_url, parameters={"VALUE": "URI"})
-    if takes_reminders(launch, removed_at):
-        for minutes in alarms:
-            component.add_component(alarm(minutes, launch.name))
+    _add_alarms(component, meaning, alarms, launch.name)
     return component
-
-
-def launch_span(launch: Launch) -> tuple[date | datetime, date | datetime | None]:
-    """Timed launches cover their window when one is known; others as events do."""
-    if launch.precision.is_timed:
-        window = launch_window(launch)
-        return window if window else (launch.net, None)
-    day = launch.net.date()
-    return day, day + timedelta(days=1)
-
-
-def launch_window(launch: Launch) -> tuple[datetime, datetime] | None:
-    """The launch window when it is believable: it opens before it closes, holds the NET
-    (a window left behind by a NET change is stale) and lasts at most MAX_LAUNCH_WINDOW."""
-    if launch.window_start is None or launch.window_end is None:
-        return None
-    # Whole seconds, as the calendar writes them: a microsecond window is no window.
-    opens = launch.window_start.replace(microsecond=0)
-    closes = launch.window_end.replace(microsecond=0)
-    if not opens < closes <= opens + MAX_LAUNCH_WINDOW:
-        return None
-    return (opens, closes) if opens <= launch.net.replace(microsecond=0) <= closes else None
-
-
-def launch_summary(launch: Launch) -> str:
-    """ "<rocket> | <mission>", LL2's own name when either is unknown; NET-prefixed if vague."""
-    title = (
-        f"{launch.rocket} | {launch.mission}" if launch.rocket and launch.mission else launch.name
-    )
-    if launch.precision.is_vague:
-        return f"NET {period_label(launch.net, launch.precision)}: {title}"
-    return title
-
-
-def launch_status(launch: Launch, removed_at: datetime | None) -> str:
-    if removed_at is not None:
-        return "CANCELLED"
-    settled = launch.status is not None and launch.status.settled
-    return "CONFIRMED" if settled and not launch.precision.is_vague else "TENTATIVE"
-
-
-def launch_location(launch: Launch) -> str:
-    pad = launch.pad
-    assert pad is not None
-    return f"{pad.name}, {pad.location}" if pad.location else pad.name
-
-
-def launch_categories(launch: Launch) -> list[str]:
-    names = ["Launch"]
-    names += [n for n in (launch.provider_name, launch.rocket, launch.mission_type) if n]
-    names += [p.name for p in launch.programs]
-    return list(dict.fromkeys(names))
 
 
 def describe_launch(launch: Launch, removed_at: datetime | None = None) -> str:
@@ -455,7 +302,7 @@ def describe_launch(launch: Launch, removed_at: datetime | None = None) -> str:
     if launch.probability is not None:
         lines.append(f"Probability of launch: {launch.probability} %")
     if launch.pad:
-        lines.append(f"Pad: {launch_location(launch)}")
+        lines.append(f"Pad: {launch.location}")
         if launch.pad.map_url:
             lines.append(f"Map: {launch.pad.map_url}")
     if launch.mission_description:

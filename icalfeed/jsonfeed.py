@@ -9,19 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .filters import Selection
-from .ics import (
-    ATTRIBUTION,
-    best_video_url,
-    cancelled_title,
-    event_span,
-    launch_span,
-    launch_status,
-    launch_summary,
-    period_label,
-    status,
-    summary,
-    vague_period,
-)
+from .meaning import ATTRIBUTION, Meaning
 from .models import PLURAL, Event, Item, Launch, Precision
 from .snapshot import Entry
 from .titles import CalendarMeta
@@ -74,25 +62,29 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1)
 
 
+def _meaning(entry: Entry) -> Meaning:
+    return Meaning.of(entry.item, first_seen=entry.first_seen, removed_at=entry.removed_at)
+
+
 def event_json(entry: Entry) -> dict[str, Any]:
     event = entry.item
     assert isinstance(event, Event)
-    start, end = event_span(event)
-    precision = event.precision
+    meaning = _meaning(entry)
     return {
         "kind": "event",
         "id": event.id,
-        "uid": f"ll2-event-{event.id}@icalfeed",
+        "uid": meaning.uid,
         "name": event.name,
-        "title": cancelled_title(summary(event), entry.removed_at),
+        "title": meaning.title,
+        "display_name": meaning.plain_title,
         "slug": event.slug,
-        "start": _iso(start),
-        "end": _iso(end),
-        "all_day": not precision.is_timed,
-        "precision": _precision(precision),
-        "net": f"NET {vague_period(event)}" if precision.is_vague else None,
-        "status": status(entry).lower(),
-        "cancelled": entry.removed_at is not None,
+        "start": _iso(meaning.start),
+        "end": _iso(meaning.end),
+        "all_day": meaning.all_day,
+        "precision": _precision(event.precision),
+        "net": meaning.net,
+        "status": meaning.status.lower(),
+        "cancelled": meaning.cancelled,
         "sequence": entry.sequence,
         "removed_at": _iso(entry.removed_at),
         "last_updated": _iso(event.last_updated),
@@ -101,9 +93,9 @@ def event_json(entry: Entry) -> dict[str, Any]:
         else None,
         "agencies": [{"id": a.id, "name": a.name, "abbrev": a.abbrev} for a in event.agencies],
         "launches": [{"id": x.id, "name": x.name, "slug": x.slug} for x in event.launches],
-        "location": event.location,
+        "location": meaning.location,
         "description": event.description,
-        **_programs_and_media(event),
+        **_programs_and_media(event, meaning),
         "ll2_url": f"https://ll.thespacedevs.com/2.3.0/events/{event.id}/",
     }
 
@@ -111,26 +103,26 @@ def event_json(entry: Entry) -> dict[str, Any]:
 def launch_json(entry: Entry) -> dict[str, Any]:
     launch = entry.item
     assert isinstance(launch, Launch)
-    start, end = launch_span(launch)
-    precision = launch.precision
+    meaning = _meaning(entry)
     pad = launch.pad
     return {
         "kind": "launch",
         "id": launch.id,
-        "uid": f"ll2-launch-{launch.id}@icalfeed",
+        "uid": meaning.uid,
         "name": launch.name,
-        "title": cancelled_title(launch_summary(launch), entry.removed_at),
+        "title": meaning.title,
+        "display_name": meaning.plain_title,
         "slug": launch.slug,
-        "start": _iso(start),
-        "end": _iso(end),
+        "start": _iso(meaning.start),
+        "end": _iso(meaning.end),
         "net_utc": _iso(launch.net),
         "window_start": _iso(launch.window_start),
         "window_end": _iso(launch.window_end),
-        "all_day": not precision.is_timed,
-        "precision": _precision(precision),
-        "net": f"NET {period_label(launch.net, precision)}" if precision.is_vague else None,
-        "status": launch_status(launch, entry.removed_at).lower(),
-        "cancelled": entry.removed_at is not None,
+        "all_day": meaning.all_day,
+        "precision": _precision(launch.precision),
+        "net": meaning.net,
+        "status": meaning.status.lower(),
+        "cancelled": meaning.cancelled,
         "launch_status": {
             "id": launch.status.id,
             "name": launch.status.name,
@@ -177,17 +169,17 @@ def launch_json(entry: Entry) -> dict[str, Any]:
         }
         if pad
         else None,
-        "location": launch.location,
-        **_programs_and_media(launch),
+        "location": meaning.location,
+        **_programs_and_media(launch, meaning),
         "ll2_url": f"https://ll.thespacedevs.com/2.3.0/launches/{launch.id}/",
     }
 
 
-def _programs_and_media(item: Item) -> dict[str, Any]:
+def _programs_and_media(item: Item, meaning: Meaning) -> dict[str, Any]:
     """The fields events and launches share: programs, webcasts, links and the image."""
     return {
         "programs": [{"id": p.id, "name": p.name, "slug": p.slug} for p in item.programs],
-        "webcast": best_video_url(item),
+        "webcast": meaning.webcast,
         "webcast_live": item.webcast_live,
         "videos": [
             {"url": v.url, "title": v.title, "publisher": v.publisher, "live": v.live}

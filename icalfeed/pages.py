@@ -19,7 +19,7 @@ from .choices import builder_groups, choices, named_by_launches
 from .errors import QueryError
 from .filters import EVENTS_ONLY, LAUNCHES_ONLY, FeedQuery, feed_day, select
 from .guards import refused
-from .ics import best_video_url, cancelled_title, launch_summary, summary
+from .meaning import Meaning
 from .models import Event, Launch
 from .runtime import current_runtime
 from .snapshot import Entry, Snapshot
@@ -218,37 +218,31 @@ def feed_url_for(base: str, query: FeedQuery, catalog: Catalog, fmt: str) -> str
 
 def row_for(entry: Entry) -> Row:
     item = entry.item
+    meaning = Meaning.of(item, first_seen=entry.first_seen, removed_at=entry.removed_at)
     precision = item.precision
     start = item.start.astimezone(UTC)
     if isinstance(item, Launch):
-        title = launch_summary(item)
-        uid = f"ll2-launch-{item.id}"
         provider = item.provider_name
         type_name = f"Launch · {provider}" if provider else "Launch"
     else:
-        title = summary(item)
-        uid = f"ll2-event-{item.id}"
         type_name = item.type.name if item.type else None
     if precision.is_timed:
         utc_text = f"{start:%a %-d %b %Y, %H:%M} UTC"
     elif precision.is_day:
         utc_text = f"{start:%a %-d %b %Y}"
     else:
-        utc_text = title.split(":", 1)[0]
-    if precision.is_vague:
-        title = title.split(": ", 1)[-1]
-    title = cancelled_title(title, entry.removed_at)
+        utc_text = meaning.net or ""
     return Row(
-        uid=uid,
-        title=title,
+        uid=meaning.uid.removesuffix("@icalfeed"),
+        title=meaning.plain_title,
         start_iso=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         utc_text=utc_text,
-        all_day=not precision.is_timed,
+        all_day=meaning.all_day,
         vague=precision.is_vague,
-        cancelled=entry.removed_at is not None,
+        cancelled=meaning.cancelled,
         type_name=type_name,
-        location=item.location,
-        webcast=best_video_url(item),
+        location=meaning.location,
+        webcast=meaning.webcast,
     )
 
 

@@ -36,7 +36,7 @@ from icalfeed import create_app
 from icalfeed.config import Settings
 from icalfeed.errors import QueryError
 from icalfeed.filters import EVENTS_ONLY, EVERYTHING, KNOWN, LAUNCHES_ONLY, FeedQuery
-from icalfeed.ics import launch_span
+from icalfeed.meaning import launch_span
 from icalfeed.models import parse_events, parse_launches
 from icalfeed.output import render_feed
 from icalfeed.snapshot import Snapshot

@@ -24,7 +24,7 @@
     if (event.webcast) { link.target = "_blank"; link.rel = "noopener"; }
     const when = event.all_day ? (event.net || "all day")
       : new Date(event.start).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
-    link.textContent = event.name;
+    link.textContent = event.display_name;
     link.title = `${event.title} — ${when}` + (event.all_day ? "" : ` (${event.start.slice(11, 16)} UTC)`);
     return link;
   }

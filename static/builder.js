@@ -125,9 +125,9 @@
     }
     const title = document.createElement("span");
     title.className = "event-title";
-    // text, never HTML: LL2 data is untrusted
-    const name = event.kind === "launch" ? event.title.replace(/^(Cancelled: )?NET [^:]*: /, "$1") : event.name;
-    title.textContent = event.cancelled && !name.startsWith("Cancelled: ") ? `Cancelled: ${name}` : name;
+    // text, never HTML: LL2 data is untrusted. The server's own words for the item (its
+    // name, "Cancelled: " when gone, no NET period: that is shown beside it).
+    title.textContent = event.display_name;
     item.append(when, title);
     const meta = document.createElement("span");
     meta.className = "event-meta";
