@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from .filters import Selection
 from .ics import (
     ATTRIBUTION,
     best_video_url,
@@ -23,6 +22,7 @@ from .ics import (
     vague_period,
 )
 from .models import PLURAL, Event, Item, Launch, Precision
+from .select import Selection
 from .snapshot import Entry
 from .titles import CalendarMeta
 
