@@ -12,8 +12,8 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from icalfeed.filters import FeedQuery
 from icalfeed.output import render_feed
+from icalfeed.query import FeedQuery
 from icalfeed.store import load_sample
 
 

@@ -30,9 +30,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from icalfeed.feedcache import VeventCache
-from icalfeed.filters import FeedQuery
 from icalfeed.models import parse_events
 from icalfeed.output import render_feed
+from icalfeed.query import FeedQuery
 from icalfeed.snapshot import Snapshot
 from icalfeed.store import load_sample
 

@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from ll2data import rebased_launches
 
 from icalfeed.feedcache import JsonCache, VeventCache
-from icalfeed.filters import FeedQuery
 from icalfeed.models import parse_events, parse_launches
 from icalfeed.output import render_feed
+from icalfeed.query import FeedQuery
 from icalfeed.snapshot import Snapshot
 from icalfeed.store import load_sample
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import TypeVar
 
 from .catalog import Kind
-from .filters import LAUNCH_STATUSES, FeedQuery
 from .models import Event, Item, Launch, word_slug
+from .query import LAUNCH_STATUSES, FeedQuery
 from .snapshot import Snapshot
 
 K = TypeVar("K", bound=Hashable)

@@ -11,8 +11,9 @@ from pathlib import Path
 from .config import Settings
 from .dispatch import Tarpit
 from .errors import ConfigError, QueryError
-from .filters import FeedQuery, feed_day
 from .output import render_feed
+from .query import FeedQuery
+from .select import feed_day
 from .shared import Shared
 from .store import Store, utcnow
 from .sync import SyncProgress, build_syncer

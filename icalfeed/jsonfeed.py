@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from .filters import Selection
 from .meaning import ATTRIBUTION, Meaning
 from .models import PLURAL, Event, Item, Launch, Precision
+from .select import Selection
 from .snapshot import Entry
 from .titles import CalendarMeta
 

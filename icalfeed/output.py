@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from . import ics
-from .filters import FeedQuery, select, unmatched_names
 from .jsonfeed import render_json
+from .query import FeedQuery
+from .select import select, unmatched_names
 from .snapshot import Entry, Snapshot
 from .titles import calendar_meta
 

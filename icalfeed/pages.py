@@ -17,11 +17,12 @@ from .admission import Refused
 from .catalog import Catalog, Kind
 from .choices import builder_groups, choices, named_by_launches
 from .errors import QueryError
-from .filters import EVENTS_ONLY, LAUNCHES_ONLY, FeedQuery, feed_day, select
 from .guards import refused
 from .meaning import Meaning
 from .models import Event, Launch
+from .query import EVENTS_ONLY, LAUNCHES_ONLY, FeedQuery
 from .runtime import current_runtime
+from .select import feed_day, select
 from .snapshot import Entry, Snapshot
 from .subscribe import embed_snippet, links_for
 from .titles import calendar_meta

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .catalog import Catalog, Kind, Words
-from .filters import EVENTS_ONLY, LAUNCH_STATUSES, LAUNCHES_ONLY, FeedQuery, Selection, query_key
+from .query import EVENTS_ONLY, LAUNCH_STATUSES, LAUNCHES_ONLY, FeedQuery, query_key
+from .select import Selection
 
 
 @dataclass(frozen=True, slots=True)

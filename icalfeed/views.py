@@ -9,11 +9,12 @@ from flask import Blueprint, Response, jsonify, request
 from .admission import Refused
 from .disposition import content_disposition
 from .errors import QueryError
-from .filters import EVENTS_ONLY, EVERYTHING, LAUNCHES_ONLY, FeedQuery, feed_day
 from .guards import plain, refused
 from .models import Event, Launch
 from .output import Rendered, render_feed
+from .query import EVENTS_ONLY, EVERYTHING, LAUNCHES_ONLY, FeedQuery
 from .runtime import current_runtime
+from .select import feed_day
 from .store import utcnow
 
 feeds = Blueprint("feeds", __name__)

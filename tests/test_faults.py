@@ -32,9 +32,9 @@ from synctools import Clock, make_syncer
 
 from icalfeed import create_app
 from icalfeed.config import Settings
-from icalfeed.filters import FeedQuery
 from icalfeed.models import Event
 from icalfeed.output import render_feed
+from icalfeed.query import FeedQuery
 from icalfeed.snapshot import Snapshot
 from icalfeed.store import read_snapshot
 from icalfeed.sync import Syncer, SyncScheduler

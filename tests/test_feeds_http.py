@@ -144,7 +144,7 @@ def test_last_modified_is_never_older_than_today(client):
     from datetime import UTC, datetime
     from email.utils import parsedate_to_datetime
 
-    from icalfeed.filters import feed_day
+    from icalfeed.select import feed_day
 
     response = client.get("/events.ics?year=2020")
     modified = parsedate_to_datetime(response.headers["Last-Modified"])

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from icalfeed.errors import QueryError
-from icalfeed.filters import FeedQuery, feed_day, parse_moment, select
+from icalfeed.query import FeedQuery, parse_moment
+from icalfeed.select import feed_day, select
 from icalfeed.store import load_sample
 
 SAMPLE = load_sample()

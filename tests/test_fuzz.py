@@ -35,10 +35,10 @@ from ll2data import event_by_name
 from icalfeed import create_app
 from icalfeed.config import Settings
 from icalfeed.errors import QueryError
-from icalfeed.filters import EVENTS_ONLY, EVERYTHING, KNOWN, LAUNCHES_ONLY, FeedQuery
 from icalfeed.meaning import launch_span
 from icalfeed.models import parse_events, parse_launches
 from icalfeed.output import render_feed
+from icalfeed.query import EVENTS_ONLY, EVERYTHING, KNOWN, LAUNCHES_ONLY, FeedQuery
 from icalfeed.snapshot import Snapshot
 from icalfeed.store import load_sample
 

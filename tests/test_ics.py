@@ -220,7 +220,7 @@ def test_bytes_are_identical_across_processes_and_hash_seeds():
             "import sys",
             "from datetime import datetime, UTC",
             "from icalfeed.store import load_sample",
-            "from icalfeed.filters import FeedQuery",
+            "from icalfeed.query import FeedQuery",
             "from icalfeed.output import render_feed",
             "s = load_sample()",
             "q = FeedQuery.from_string('type=docking,eva&program=iss&start=2019-01-01', s.catalog)",

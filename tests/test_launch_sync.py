@@ -17,8 +17,8 @@ from ll2data import rebased_launches, upstream_events
 from synctools import Clock, make_syncer
 
 from icalfeed.config import Settings
-from icalfeed.filters import LAUNCHES_ONLY, FeedQuery
 from icalfeed.output import render_feed
+from icalfeed.query import LAUNCHES_ONLY, FeedQuery
 from icalfeed.sync import Syncer
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
