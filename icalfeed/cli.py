@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .config import Settings
@@ -47,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        return args.handler(settings, args)
+        handler: Callable[[Settings, argparse.Namespace], int] = args.handler
+        return handler(settings, args)
     except ConfigError as exc:
         print(f"icalfeed: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -75,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import waitress
+    from waitress.server import create_server
 
     from .app import create_app
 
@@ -86,7 +87,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # Waitress warns of a deep queue once per request while it lasts: under a flood that
     # logging alone costs as much as answering. The queue's length is bounded anyway.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    server = waitress.create_server(
+    server = create_server(
         app,
         host=settings.host,
         port=settings.port,

@@ -37,7 +37,7 @@ class Tarpit:
     """
 
     def __init__(self) -> None:
-        self._parked: list[tuple[float, int, HTTPChannel]] = []
+        self._parked: list[tuple[float, int, TarpitChannel]] = []
         self._order = itertools.count()
 
     def install(self, listener: Any) -> None:
@@ -56,16 +56,17 @@ class Tarpit:
 
         listener.readable = readable
 
-    def park(self, channel: QuietChannel) -> None:
+    def park(self, channel: TarpitChannel) -> None:
         """Take a connection out of the loop until its `quiet_until`."""
-        channel._map.pop(channel._fileno, None)
+        if channel._fileno is not None:
+            channel._map.pop(channel._fileno, None)
         heapq.heappush(self._parked, (channel.quiet_until, next(self._order), channel))
 
     def release(self, now: float) -> None:
         """Put back every connection whose time is up."""
         while self._parked and self._parked[0][0] <= now:
             _, _, channel = heapq.heappop(self._parked)
-            channel.__class__ = TarpitChannel
+            _turn(channel, TarpitChannel)
             if channel._fileno is not None:  # not closed meanwhile
                 channel._map[channel._fileno] = channel
 
@@ -83,8 +84,10 @@ class RefusalAwareTask(WSGITask):
             self.status[:3] == "503"
             and any(n.lower() == "retry-after" for n, _ in self.response_headers)
         ):
-            self.channel.quiet_until = time.monotonic() + TARPIT_SECONDS
-            self.channel.__class__ = QuietChannel
+            channel = self.channel
+            assert isinstance(channel, TarpitChannel)
+            channel.quiet_until = time.monotonic() + TARPIT_SECONDS
+            _turn(channel, QuietChannel)
 
 
 class TarpitChannel(HTTPChannel):
@@ -94,6 +97,9 @@ class TarpitChannel(HTTPChannel):
 
     task_class = RefusalAwareTask
     quiet_until = 0.0
+    # waitress's own attributes (its asyncore dispatcher's), which its stubs leave out
+    _map: dict[int, Any]
+    _fileno: int | None
 
 
 class QuietChannel(TarpitChannel):
@@ -102,9 +108,15 @@ class QuietChannel(TarpitChannel):
 
     def readable(self) -> bool:
         if time.monotonic() >= self.quiet_until:
-            self.__class__ = TarpitChannel
+            _turn(self, TarpitChannel)
             return bool(HTTPChannel.readable(self))
         tarpit = getattr(self.server, "tarpit", None)
         if tarpit is not None and not self.requests and not self.writable() and self.connected:
             tarpit.park(self)
         return False
+
+
+def _turn(channel: TarpitChannel, into: type[TarpitChannel]) -> None:
+    """Change what a connection is: the loop asks a connection in the tarpit one more
+    question (`QuietChannel`), and only while it is there."""
+    channel.__class__ = into

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .admission import Refused, refused_body, refused_headers
 
@@ -47,7 +47,7 @@ def _check_query_length() -> Response | None:
 
 def _http_error(error: HTTPException) -> Response:
     response = plain(error.code or 500, (error.name or "error").lower())
-    if error.code == 405:
+    if isinstance(error, MethodNotAllowed):
         response.headers["Allow"] = ", ".join(error.valid_methods or ("GET", "HEAD"))
     return response
 

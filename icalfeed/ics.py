@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from icalendar import Alarm, Calendar, vDuration, vText
 from icalendar import Event as VEvent
+from icalendar.enums import CLASS, STATUS, TRANSP
 
 from . import __version__
 from .meaning import ATTRIBUTION, Meaning, launch_window, period_label
@@ -57,7 +58,8 @@ def calendar_head(meta: CalendarMeta) -> bytes:
     )
     calendar.add("REFRESH-INTERVAL", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH))
-    return calendar.to_ical()
+    head: bytes = calendar.to_ical()
+    return head
 
 
 def vevent_bytes(entry: Entry, alarms: tuple[int, ...] = ()) -> bytes:
@@ -100,7 +102,8 @@ _END_VEVENT = b"END:VEVENT\r\n"
 @functools.lru_cache(maxsize=4096)
 def _trigger(minutes: int) -> bytes:
     """TRIGGER and the VALARM's end, as icalendar writes them (RFC 5545 §3.8.6.3)."""
-    return b"TRIGGER:" + vDuration(timedelta(minutes=-minutes)).to_ical() + b"\r\nEND:VALARM\r\n"
+    value: bytes = vDuration(timedelta(minutes=-minutes)).to_ical()  # type: ignore[no-untyped-call]
+    return b"TRIGGER:" + value + b"\r\nEND:VALARM\r\n"
 
 
 def fold(line: str, limit: int = 75) -> str:
@@ -120,7 +123,9 @@ def fold(line: str, limit: int = 75) -> str:
             start = end
         parts.append(line[start:])
         return "\r\n ".join(parts)
-    parts, current, count = [], [], 0
+    parts = []
+    current: list[str] = []
+    count = 0
     for char in line:
         width = len(char.encode())
         if current and count + width >= limit:
@@ -179,9 +184,9 @@ def _component(meaning: Meaning, sequence: int, description: str) -> VEvent:
         location=clean_line(meaning.location) if meaning.location else None,
         url=meaning.webcast,
         categories=[clean_line(c) for c in meaning.categories],
-        status=meaning.status,
-        transparency="TRANSPARENT",
-        classification="PUBLIC",
+        status=STATUS(meaning.status),
+        transparency=TRANSP.TRANSPARENT,
+        classification=CLASS.PUBLIC,
     )
 
 

@@ -222,6 +222,7 @@ def row_for(entry: Entry) -> Row:
     meaning = Meaning.of(item, first_seen=entry.first_seen, removed_at=entry.removed_at)
     precision = item.precision
     start = item.start.astimezone(UTC)
+    type_name: str | None
     if isinstance(item, Launch):
         provider = item.provider_name
         type_name = f"Launch · {provider}" if provider else "Launch"

@@ -363,7 +363,7 @@ class _Parser:
 
     def include(self) -> frozenset[str]:
         given = self.values.get("include", [])
-        kinds = set()
+        kinds: set[str] = set()
         for value in given:
             word = value.lower()
             if word == "all":

@@ -103,10 +103,10 @@ class RedisSnapshots:
         self._write = client.register_script(_WRITE)
 
     def read(self) -> bytes | None:
-        return self.client.get(PREFIX + "snapshot")
+        return _bytes(self.client.get(PREFIX + "snapshot"))
 
     def stamp(self) -> str | None:
-        value = self.client.get(PREFIX + "snapshot:stamp")
+        value = _bytes(self.client.get(PREFIX + "snapshot:stamp"))
         return value.decode() if value else None
 
     def write(self, body: bytes, stamp: str) -> None:
@@ -131,7 +131,7 @@ class RedisBudget:
 
     def try_spend(self) -> bool:
         try:
-            args = [WINDOW_SECONDS, self.limit, uuid.uuid4().hex]
+            args: list[str | int | float] = [WINDOW_SECONDS, self.limit, uuid.uuid4().hex]
             return bool(self._spend(keys=self._keys, args=args))
         except redis.RedisError as exc:
             # Without the shared count nobody can know what is left: spend nothing.
@@ -203,3 +203,8 @@ class RedisLease:
             log.warning("leader lease unavailable (Redis: %s)", exc)
             self.held = False
         return self.held
+
+
+def _bytes(value: bytes | str | None) -> bytes | None:
+    """A stored value as bytes (our client never decodes responses; the type allows it)."""
+    return value.encode() if isinstance(value, str) else value

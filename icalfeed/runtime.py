@@ -81,4 +81,5 @@ class Runtime:
 
 def current_runtime(app: Flask | None = None) -> Runtime:
     """The runtime of the app handling this request (or of `app`)."""
-    return (app or current_app).extensions["icalfeed"]
+    runtime: Runtime = (app or current_app).extensions["icalfeed"]
+    return runtime

@@ -133,11 +133,13 @@ _TESTS: tuple[tuple[tuple[str, ...], Callable[[FeedQuery, Item], bool]], ...] = 
     (("webcast",), lambda q, e: bool(e.videos) == q.webcast),
     (
         ("updated_after",),
-        lambda q, e: bool(e.last_updated and e.last_updated >= q.updated_after),
+        lambda q, e: bool(e.last_updated and q.updated_after and e.last_updated >= q.updated_after),
     ),
     (
         ("updated_before",),
-        lambda q, e: bool(e.last_updated and e.last_updated <= q.updated_before),
+        lambda q, e: bool(
+            e.last_updated and q.updated_before and e.last_updated <= q.updated_before
+        ),
     ),
     (("years",), lambda q, e: e.start.year in q.years),
     (("months",), lambda q, e: e.start.month in q.months),
@@ -171,7 +173,7 @@ def active_tests(query: FeedQuery) -> tuple[Callable[[FeedQuery, Item], bool], .
 
 def _matters(name: str, value: Any) -> bool:
     if name in _INERT:
-        return value != _INERT[name]
+        return bool(value != _INERT[name])
     return bool(value)
 
 

@@ -76,7 +76,7 @@ class Entry:
 
     def changed(self, **updates: Any) -> Entry:
         """A copy with some fields replaced and the digest recomputed."""
-        merged = {
+        merged: dict[str, Any] = {
             "sequence": self.sequence,
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,

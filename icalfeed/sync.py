@@ -44,6 +44,7 @@ fetched so far, and the snapshot is never replaced by a partial one.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -251,7 +252,7 @@ class Syncer:
                 work,
                 report,
                 now,
-                lambda s=stream: self._reconcile(s, work, report, now),
+                functools.partial(self._reconcile, stream, work, report, now),
             )
         changes = [
             s
@@ -274,7 +275,7 @@ class Syncer:
                 work,
                 report,
                 now,
-                lambda s=stream, n=share: self._changes(s, work, report, now, n),
+                functools.partial(self._changes, stream, work, report, now, share),
             )
         self._audit(work, report, now)
         report.error = "; ".join(report.errors) or None
@@ -439,10 +440,10 @@ class Syncer:
         # Nor does an item stamped in the future (a clock running ahead on LL2's side) raise
         # it past now, or past where an earlier run of this walk stopped near the present:
         # every later edit would sort below it and be skipped.
-        mark = min(mark, _stamp(now), reached.cap or mark) or None
-        if mark != reached.stamp or reached.cap:
+        kept = min(mark, _stamp(now), reached.cap or mark) or None
+        if kept != reached.stamp or reached.cap:
             work.snap = work.snap.with_sync(
-                stream.kind, changes=replace(reached, stamp=mark, cap=None)
+                stream.kind, changes=replace(reached, stamp=kept, cap=None)
             )
         audited = work.snap.sync(stream.kind).audited_at or now  # a backfill read it all
         work.snap = work.snap.with_sync(
@@ -650,7 +651,7 @@ class SyncScheduler:
         report = self.last_report
         if report and report.retry_at:
             delay = max(delay, report.retry_at - self.syncer.client.clock())
-        return min(max(delay, 1.0), max(MAX_BACKOFF_SECONDS, self.tick))
+        return float(min(max(delay, 1.0), max(MAX_BACKOFF_SECONDS, self.tick)))
 
     def run_once(self) -> SyncReport:
         """One scheduler step; never raises, so the thread never dies."""

@@ -199,7 +199,8 @@ def feed_response(feed: Rendered, fmt: str, modified: datetime | None) -> Respon
     response.cache_control.public = True
     response.cache_control.max_age = current_runtime().settings.cache_max_age
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return response.make_conditional(request)
+    response.make_conditional(request)  # 304/206/416 as the request's headers ask
+    return response
 
 
 def _no_data() -> Response:

@@ -42,8 +42,9 @@ class Precision(Enum):
         """Map the LL2 precision object (or its absence) to a member."""
         if not isinstance(raw, Mapping):
             return cls.UNKNOWN
+        ident: Any = raw.get("id")
         try:
-            return cls(int(raw.get("id")))
+            return cls(int(ident))
         except (TypeError, ValueError, OverflowError):  # null, "x", 1e400 (infinity)
             return cls.UNKNOWN
 

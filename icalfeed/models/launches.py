@@ -299,8 +299,9 @@ def _mapping(raw: Any) -> Mapping[str, Any]:
 
 def _first_list(raw: Mapping[str, Any], *names: str) -> list[Any]:
     for name in names:
-        if isinstance(raw.get(name), list):
-            return raw[name]
+        value = raw.get(name)
+        if isinstance(value, list):
+            return value
     return []
 
 
