@@ -29,7 +29,7 @@ from synctools import Clock, make_syncer
 
 from icalfeed.config import Settings
 from icalfeed.models import Event, Launch
-from icalfeed.sync import SyncScheduler
+from icalfeed.scheduler import SyncScheduler
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 STAMP = "%Y-%m-%dT%H:%M:%SZ"

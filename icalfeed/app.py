@@ -13,9 +13,10 @@ from .config import Settings
 from .fastpath import FeedFastPath
 from .pages import pages
 from .runtime import Runtime
+from .scheduler import SyncScheduler
 from .shared import Shared
 from .store import Store
-from .sync import SyncScheduler, build_syncer
+from .sync import build_syncer
 from .views import feeds, health
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
             settings.sync_tick_seconds,
             after_run=runtime.warm,
             lease=shared.lease,
+            hand=shared.hand,
         )
         runtime.scheduler.start()
     elif settings.offline:

@@ -34,6 +34,19 @@ class BudgetStatus:
         return max(0, self.limit - self.used)
 
 
+def next_request_time(
+    stamps: list[float], limit: int, paused_until: float | None, now: float
+) -> float:
+    """When one more request fits: now, or when the oldest stamp that must leave the window
+    has left it, or when a pause ends (whichever is later). Never, for a limit of 0."""
+    next_at = now
+    if len(stamps) >= limit:
+        next_at = stamps[len(stamps) - limit] + WINDOW_SECONDS if limit > 0 else float("inf")
+    if paused_until and paused_until > next_at:
+        next_at = paused_until
+    return next_at
+
+
 class Budget(Protocol):
     """What spends upstream requests: this file-based budget, or the Redis one."""
 
@@ -75,13 +88,7 @@ class RequestBudget:
         with file_lock(self.lock_path):
             stamps, paused_until = self._read()
         now = self.clock()
-        next_at = now
-        if len(stamps) >= self.limit:
-            # The oldest stamp that must leave the window before one more fits.
-            index = len(stamps) - self.limit
-            next_at = stamps[index] + WINDOW_SECONDS if self.limit else float("inf")
-        if paused_until and paused_until > next_at:
-            next_at = paused_until
+        next_at = next_request_time(stamps, self.limit, paused_until, now)
         active_pause = paused_until if paused_until and paused_until > now else None
         return BudgetStatus(self.limit, len(stamps), active_pause, next_at)
 

@@ -24,6 +24,9 @@ log = logging.getLogger("icalfeed")
 # connections out of the event loop, 24 threads served a flood no better than 8 and cost
 # ~5 % when idle.
 SERVER_THREADS = 8
+# How long `icalfeed sync` waits for a leader's sync it asked for (one run is bounded by the
+# hourly budget and the upstream's timeouts).
+HAND_SYNC_SECONDS = 900.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,10 +117,58 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
     shared = Shared.for_settings(settings)
     store = Store(settings, shared=shared.snapshots)
     store.load()
-    syncer = build_syncer(settings, store, progress=_show_progress, budget=shared.budget)
-    report = syncer.run(full=args.full, force=True)
-    print(report.line(), file=sys.stderr)
-    return 0 if report.error is None and report.not_run is None else 1
+    if shared.lease is None or shared.hand is None:
+        syncer = build_syncer(settings, store, progress=_show_progress, budget=shared.budget)
+        report = syncer.run(full=args.full, force=True)
+        print(report.line(), file=sys.stderr)
+        return 0 if report.ok else 1
+    return _sync_for_cluster(settings, args, shared, store)
+
+
+def _sync_for_cluster(
+    settings: Settings, args: argparse.Namespace, shared: Shared, store: Store
+) -> int:
+    """With Redis: sync as the leader when no instance leads, else ask the leader (see
+    `handsync`); 0 only when the result reached the snapshot the instances serve."""
+    import redis
+
+    from .handsync import ask_leader
+
+    assert shared.lease is not None and shared.hand is not None
+    lease = shared.lease
+    if lease.hold():
+        print("icalfeed: no instance leads; syncing for all of them", file=sys.stderr)
+        lease.start_heartbeat()
+        try:
+            syncer = build_syncer(settings, store, progress=_show_progress, budget=shared.budget)
+            report = syncer.run(full=args.full, force=True)
+        finally:
+            lease.release()
+        print(report.line(), file=sys.stderr)
+        if not report.ok:
+            return 1
+        if store.storage_error:
+            print(
+                f"icalfeed: NOT shared with the instances: {store.storage_error}", file=sys.stderr
+            )
+            return 1
+        print("icalfeed: shared; every instance serves it from its next tick", file=sys.stderr)
+        return 0
+    tick = settings.sync_tick_seconds
+    print(f"icalfeed: an instance leads; asking it to sync (within {tick} s)", file=sys.stderr)
+    try:
+        ok, line = ask_leader(
+            shared.hand.client,
+            args.full,
+            claim_seconds=2 * tick + 10,
+            run_seconds=HAND_SYNC_SECONDS,
+            show=lambda text: print(f"  {text}", file=sys.stderr),
+        )
+    except redis.RedisError as exc:
+        print(f"icalfeed: Redis unreachable ({exc}); nothing was synced", file=sys.stderr)
+        return 1
+    print(line if ok else f"icalfeed: {line}", file=sys.stderr)
+    return 0 if ok else 1
 
 
 def _show_progress(progress: SyncProgress) -> None:
@@ -129,7 +180,8 @@ def _show_progress(progress: SyncProgress) -> None:
 
 
 def _render(settings: Settings, args: argparse.Namespace) -> int:
-    snapshot = Store(settings).load()
+    # What the instances serve: the shared snapshot when there is one (Redis).
+    snapshot = Store(settings, shared=Shared.for_settings(settings).snapshots).load()
     try:
         query = FeedQuery.from_string(args.query, snapshot.catalog)
     except QueryError as exc:

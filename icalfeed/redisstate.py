@@ -4,8 +4,9 @@ budget and the leader lease.  Used only when ``ICALFEED_REDIS_URL`` is set.
 - The snapshot is one key (its JSON) plus a stamp key; followers poll the stamp.
 - The budget is a sorted set of request times and a pause key, changed by one Lua script,
   so the hourly ceiling holds whatever the number of instances.
-- The lease is ``SET key me NX PX ttl``, renewed by its holder every tick: one leader syncs;
-  if it dies, the lease runs out and another instance takes over.
+- The lease is one key holding its holder's identity with a time to live, taken when free and
+  renewed by its holder (a Lua script each), given up by compare-and-delete: one leader
+  syncs; if it dies, the lease runs out and another instance takes over.
 
 Redis errors never stop an instance from serving: it keeps its last good snapshot.
 """
@@ -22,7 +23,7 @@ from collections.abc import Callable
 
 import redis
 
-from .budget import WINDOW_SECONDS, BudgetStatus
+from .budget import WINDOW_SECONDS, BudgetStatus, next_request_time
 
 PREFIX = "icalfeed:"
 log = logging.getLogger(__name__)
@@ -82,6 +83,13 @@ end
 if holder then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
+"""
+
+
+# KEYS: lease.  ARGV: me.  Deletes the lease only if `me` holds it (never another's).
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 """
 
 
@@ -155,54 +163,84 @@ class RedisBudget:
         # Back into this instance's clock for display and scheduling.
         stamps = sorted(float(stamp) - server_now + local for stamp in answer[2:])
         paused_local = paused - server_now + local if paused > server_now else None
-        next_at = local
-        if len(stamps) >= self.limit:
-            next_at = stamps[len(stamps) - self.limit] + WINDOW_SECONDS
-        if paused_local and paused_local > next_at:
-            next_at = paused_local
+        next_at = next_request_time(stamps, self.limit, paused_local, local)
         return BudgetStatus(self.limit, len(stamps), paused_local, next_at)
 
 
 class RedisLease:
-    """Leadership: held by one instance at a time, renewed by it, lost when it stops."""
+    """Leadership: held by one instance at a time, renewed by it, given up when it stops,
+    steps down or stalls.
+
+    One lease call is on the wire at a time (`_calls`), so a release waits for a renewal
+    already sent instead of racing it; after `release` no renewal is sent again, and after
+    `step_down(s)` none for `s` seconds.
+    """
 
     def __init__(self, client: redis.Redis, ttl_seconds: float) -> None:
         self.client = client
+        self.ttl_seconds = ttl_seconds
         self.ttl_ms = int(ttl_seconds * 1000)
         self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._hold = client.register_script(_HOLD)
+        self._release = client.register_script(_RELEASE)
         self.held = False
         self._stop = threading.Event()
+        self._calls = threading.Lock()
+        self._not_before = 0.0  # monotonic: no taking the lease before this
 
-    def start_heartbeat(self) -> None:
+    def start_heartbeat(self, vital: Callable[[], bool] | None = None) -> None:
         """Renew the lease every third of its life on a thread of its own, so a long sync or
-        a long back-off never lets it lapse while this instance is alive."""
+        a long back-off never lets it lapse while this instance is alive and `vital` (its
+        sync making progress) says so; when it does not, the lease is let go."""
         interval = self.ttl_ms / 3000
 
         def beat() -> None:
             while not self._stop.wait(interval):
-                self.hold()
+                try:
+                    if vital is None or vital():
+                        if self.held:
+                            self.hold()
+                    elif self.held:
+                        log.warning("the sync has made no progress; letting the lease go")
+                        self.step_down(self.ttl_seconds)
+                except Exception:  # the heartbeat must outlive any surprise
+                    log.exception("lease heartbeat failed")
 
         threading.Thread(target=beat, name="icalfeed-lease", daemon=True).start()
 
-    def release(self) -> None:
-        """Give the lease up at shutdown, so another instance leads at once."""
-        self._stop.set()
-        try:
-            if self.held and self.client.get(PREFIX + "leader") == self.me.encode():
-                self.client.delete(PREFIX + "leader")
-        except redis.RedisError:
-            pass
-        self.held = False
-
     def hold(self) -> bool:
-        """Take or renew the lease; False when another instance has it or Redis is away."""
+        """Take or renew the lease; False when another instance has it, Redis is away, or
+        this instance gave it up (for good, or for a while)."""
+        with self._calls:
+            if self._stop.is_set() or time.monotonic() < self._not_before:
+                self.held = False
+                return False
+            try:
+                args: list[str | int] = [self.me, self.ttl_ms]
+                self.held = bool(self._hold(keys=[PREFIX + "leader"], args=args))
+            except redis.RedisError as exc:
+                log.warning("leader lease unavailable (Redis: %s)", exc)
+                self.held = False
+            return self.held
+
+    def step_down(self, seconds: float) -> None:
+        """Give the lease up and do not take it again for `seconds`."""
+        with self._calls:
+            self._not_before = time.monotonic() + seconds
+            self._give_up()
+
+    def release(self) -> None:
+        """Give the lease up for good (at shutdown), so another instance leads at once."""
+        self._stop.set()
+        with self._calls:  # a renewal already sent lands before the delete, never after
+            self._give_up()
+
+    def _give_up(self) -> None:
         try:
-            self.held = bool(self._hold(keys=[PREFIX + "leader"], args=[self.me, self.ttl_ms]))
-        except redis.RedisError as exc:
-            log.warning("leader lease unavailable (Redis: %s)", exc)
-            self.held = False
-        return self.held
+            self._release(keys=[PREFIX + "leader"], args=[self.me])
+        except redis.RedisError as exc:  # it runs out by itself
+            log.warning("could not give up the lease (Redis: %s); it expires", exc)
+        self.held = False
 
 
 def _bytes(value: bytes | str | None) -> bytes | None:

@@ -22,8 +22,8 @@ from .budget import Budget
 from .config import Settings
 from .feedcache import FeedCache, JsonCache, VeventCache
 from .freshness import AnswerDates
+from .scheduler import SyncScheduler
 from .store import Store, utcnow
-from .sync import SyncScheduler
 
 
 @dataclass

@@ -5,11 +5,15 @@ lease in Redis."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .budget import Budget, RequestBudget
 from .config import Settings
+from .scheduler import Lease
 from .store import SharedSnapshots
-from .sync import Lease
+
+if TYPE_CHECKING:
+    from .handsync import RedisHandSync
 
 
 @dataclass(frozen=True)
@@ -17,12 +21,14 @@ class Shared:
     budget: Budget
     snapshots: SharedSnapshots | None = None
     lease: Lease | None = None
+    hand: RedisHandSync | None = None  # `icalfeed sync` asking the leader (Redis only)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Shared:
         if not settings.redis_url:
             return cls(RequestBudget(settings.data_dir, settings.requests_per_hour))
         from . import redisstate  # imported only where Redis is in use
+        from .handsync import RedisHandSync
 
         client = redisstate.connect(settings.redis_url)
         lease = redisstate.RedisLease(client, settings.lease_seconds)
@@ -30,4 +36,5 @@ class Shared:
             budget=redisstate.RedisBudget(client, settings.requests_per_hour),
             snapshots=redisstate.RedisSnapshots(client, owner=lease.me),
             lease=lease,
+            hand=RedisHandSync(client),
         )

@@ -103,7 +103,9 @@ class Store:
         self._snapshot = Snapshot({})
         self._lock = threading.Lock()
         self._disk_stamp: tuple[int, int, int] | None = None
-        self._shared_stamp: str | None = None
+        self._shared_stamp: str | None = None  # of the shared snapshot we serve (or wrote)
+        self._refused_stamp: str | None = None  # a partial shared snapshot we did not take
+        self._unshared = False  # our last write to the shared store failed
         # Problems kept apart, so a good sync never hides a full disk, nor the reverse.
         self.sync_error: str | None = None  # set by the syncer
         self.storage_error: str | None = None  # disk or shared store; cleared when it works
@@ -124,7 +126,8 @@ class Store:
         A damaged file is moved aside (never deleted) and reported loudly.
         """
         with self._lock:
-            snapshot = self._read_shared() or self._read_disk()
+            local = self._read_disk()
+            snapshot = self._adopt_shared(local) or local
             if snapshot is None:
                 try:
                     snapshot = load_sample()
@@ -166,22 +169,27 @@ class Store:
             self.storage_error = "; ".join(problems) or None
             self._snapshot = stamped
 
-    def republish_if_missing(self) -> bool:
-        """Put our synced snapshot back into the shared store if it lost it (an empty Redis
-        after a restart), so no instance starts from the sample or rebuilds from nothing."""
+    def republish_if_stale(self) -> bool:
+        """The leader's duty: whenever the shared snapshot is not the one it serves — Redis
+        lost it, a write of ours failed, or it holds a partial rebuild we refused — put ours
+        there, so every instance serves the same bytes."""
         if self.shared is None or self._snapshot.source != "snapshot":
             return False
         try:
-            if self.shared.stamp() is not None:
-                return False
+            stamp = self.shared.stamp()
         except Exception:  # unreachable: nothing to do now, reads report it
+            return False
+        if stamp is not None and stamp == self._shared_stamp and not self._unshared:
             return False
         with self._lock:
             problem = self._share(self._snapshot)
         if problem:
             self.storage_error = problem
             return False
-        log.warning("the shared store had no snapshot; published ours again")
+        if self.storage_error:  # the disk's problem, if any, stays
+            kept = [p for p in self.storage_error.split("; ") if not p.startswith("shared store")]
+            self.storage_error = "; ".join(kept) or None
+        log.warning("the shared snapshot was not ours (%s); published ours again", stamp)
         return True
 
     def _share(self, snapshot: Snapshot) -> str | None:
@@ -192,26 +200,20 @@ class Store:
             self.shared.write(snapshot_bytes(snapshot), stamp)
         except Exception as exc:  # the shared store's own errors (Redis, a lost lease)
             log.error("cannot share the new snapshot: %s", exc)
+            self._unshared = True
             return f"shared store: {exc}"
-        self._shared_stamp = stamp
+        self._shared_stamp, self._unshared = stamp, False
         return None
 
     def reload_if_changed(self) -> bool:
         """Pick up a snapshot another process wrote (to Redis, or to the shared data dir)."""
         if self.shared is not None:
             with self._lock:
-                snapshot = self._read_shared()
+                snapshot = self._adopt_shared(self._snapshot)
                 if snapshot is None or (
                     snapshot.version == self._snapshot.version
                     and snapshot.streams == self._snapshot.streams
                 ):
-                    return False
-                if _shrinks(self._snapshot, snapshot):
-                    log.warning(
-                        "shared snapshot has %d events where we serve %d; not taken",
-                        len(snapshot.entries),
-                        len(self._snapshot.entries),
-                    )
                     return False
                 self._snapshot = snapshot
                 try:  # our own copy: a restart of this instance starts from good data
@@ -239,16 +241,38 @@ class Store:
             self._snapshot = self._with_names(snapshot)
             return True
 
-    def _read_shared(self) -> Snapshot | None:
-        """The shared snapshot when it is newer than what we have; None otherwise or when
-        the shared store cannot be reached (we keep serving what we have)."""
+    def _adopt_shared(self, current: Snapshot | None) -> Snapshot | None:
+        """The shared snapshot when it is new to us and may replace `current`; None when
+        there is none, it is what we have, or it is clearly partial beside `current` (a
+        rebuild from nothing after Redis lost everything: ours stays, and a leader puts it
+        back). The one rule for every read of the shared snapshot, at start-up too."""
+        found = self._read_shared()
+        if found is None:
+            return None
+        stamp, snapshot = found
+        if current is not None and _shrinks(current, snapshot):
+            if stamp != self._refused_stamp:
+                log.warning(
+                    "shared snapshot has %d items where we have %d; not taken",
+                    len(snapshot.entries),
+                    len(current.entries),
+                )
+            self._refused_stamp = stamp
+            return None
+        self._shared_stamp = stamp
+        return snapshot
+
+    def _read_shared(self) -> tuple[str, Snapshot] | None:
+        """The shared snapshot and its stamp when it is not the one we serve or refused;
+        None otherwise or when the shared store cannot be reached (we keep serving what we
+        have)."""
         if self.shared is None:
             return None
         try:
             stamp = self.shared.stamp()
             if self.storage_error and self.storage_error.startswith("shared store unreachable"):
                 self.storage_error = None  # it answers again
-            if stamp is None or stamp == self._shared_stamp:
+            if stamp is None or stamp in (self._shared_stamp, self._refused_stamp):
                 return None
             body = self.shared.read()
             snapshot = Snapshot.from_json(json.loads(body or b"null"), "snapshot")
@@ -259,8 +283,7 @@ class Store:
             self.storage_error = f"shared store unreachable: {exc}"
             log.warning("%s; serving the last good snapshot", self.storage_error)
             return None
-        self._shared_stamp = stamp
-        return self._with_names(snapshot)
+        return stamp, self._with_names(snapshot)
 
     def _read_disk(self) -> Snapshot | None:
         stamp = _stamp(self.path)

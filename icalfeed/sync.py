@@ -46,13 +46,12 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from .budget import Budget, RequestBudget
 from .config import Settings
@@ -64,7 +63,6 @@ from .store import Store, utcnow
 from .upstream import LL2Client, Page
 
 # Longest pause between attempts after repeated failures.
-MAX_BACKOFF_SECONDS = 3600.0
 # Items missing from an upcoming window asked after by id in one request (a short URL).
 MAX_RECHECKED = 50
 # How long an item LL2 still lists by id, but whose copy here stays stale, is not re-asked.
@@ -614,76 +612,6 @@ def _after_tie_page(cursor: Cursor, page: Page, offset: int, size: int) -> Curso
     return Cursor(cursor.stamp, tie=(offset + page.size, count))
 
 
-class SyncScheduler:
-    """Background thread of a server: syncs when due, backs off after failures, and picks up
-    snapshots another process wrote to the same data dir."""
-
-    def __init__(
-        self,
-        syncer: Syncer,
-        tick_seconds: float,
-        after_run: Callable[[], object] | None = None,
-        lease: Lease | None = None,
-    ) -> None:
-        self.syncer = syncer
-        self.tick = tick_seconds
-        self.after_run = after_run
-        self.lease = lease
-        self.failures = 0
-        self.last_report: SyncReport | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="icalfeed-sync", daemon=True)
-
-    def start(self) -> None:
-        if self.lease is not None:
-            self.lease.start_heartbeat()
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
-        if self.lease is not None:
-            self.lease.release()
-
-    def next_delay(self) -> float:
-        """Seconds until the next attempt: the tick, doubled per consecutive failure."""
-        delay = self.tick * (2 ** min(self.failures, 12))
-        report = self.last_report
-        if report and report.retry_at:
-            delay = max(delay, report.retry_at - self.syncer.client.clock())
-        return float(min(max(delay, 1.0), max(MAX_BACKOFF_SECONDS, self.tick)))
-
-    def run_once(self) -> SyncReport:
-        """One scheduler step; never raises, so the thread never dies."""
-        try:
-            if self.lease is not None and not self.lease.hold():
-                # Another instance leads: follow the snapshot it shares.
-                self.syncer.store.reload_if_changed()
-                report = SyncReport(not_run="another instance is the leader")
-            else:
-                self.syncer.store.republish_if_missing()
-                report = self.syncer.run()
-        except Exception as exc:  # a bug must not stop syncing for the life of the server
-            log.exception("sync crashed")
-            report = SyncReport(error=f"internal: {exc!r}")
-            self.syncer.store.sync_error = report.error
-        # Passes back off one by one; the whole scheduler slows down only when every pass
-        # it tried failed (LL2 down), not when one endpoint is broken.
-        self.failures = self.failures + 1 if report.error and not report.passes_ok else 0
-        self.last_report = report
-        if self.after_run is not None:
-            try:
-                self.after_run()
-            except Exception:
-                log.exception("after-sync hook failed")
-        return report
-
-    def _loop(self) -> None:
-        self.run_once()
-        while not self._stop.wait(self.next_delay()):
-            self.run_once()
-
-
 def build_syncer(
     settings: Settings,
     store: Store,
@@ -693,13 +621,3 @@ def build_syncer(
     """The syncer for these settings, with its client and the shared budget."""
     budget = budget or RequestBudget(settings.data_dir, settings.requests_per_hour)
     return Syncer(settings, store, LL2Client(settings, budget), progress=progress)
-
-
-class Lease(Protocol):
-    """Leadership among instances (see `redisstate.RedisLease`)."""
-
-    held: bool
-
-    def hold(self) -> bool: ...
-    def start_heartbeat(self) -> None: ...
-    def release(self) -> None: ...

@@ -35,9 +35,10 @@ from icalfeed.config import Settings
 from icalfeed.models import Event
 from icalfeed.output import render_feed
 from icalfeed.query import FeedQuery
+from icalfeed.scheduler import SyncScheduler
 from icalfeed.snapshot import Snapshot
 from icalfeed.store import read_snapshot
-from icalfeed.sync import Syncer, SyncScheduler
+from icalfeed.sync import Syncer
 
 ALL = "start=1950-01-01"
 DAY = datetime(2026, 11, 25, tzinfo=UTC)

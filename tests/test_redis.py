@@ -172,3 +172,107 @@ def test_redis_settings_are_validated():
         Settings.from_env({"ICALFEED_REDIS_URL": "http://x"})
     shown = Settings(redis_url="redis://user:secret@cache:6379/0").redacted["redis_url"]
     assert "secret" not in shown and "cache" in shown
+
+
+# ------------------------------------------------------- `icalfeed sync` in a Redis cluster
+
+
+def _cli_env(tmp_path, fake_ll2, redis_url: str, name: str = "by-hand") -> dict[str, str]:
+    return {
+        **os.environ,
+        "ICALFEED_UPSTREAM_URL": fake_ll2.base_url,
+        "ICALFEED_DATA_DIR": str(tmp_path / name),
+        "ICALFEED_REDIS_URL": redis_url,
+        "ICALFEED_SYNC_TICK_SECONDS": "1",
+        "ICALFEED_LEASE_SECONDS": "3",
+        "ICALFEED_LOG_LEVEL": "WARNING",
+    }
+
+
+def _hand_sync(env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "icalfeed", "sync", *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _rename_one(fake_ll2, name: str) -> None:
+    event = dict(next(iter(fake_ll2.events.values())))
+    event.update(name=name, last_updated="2026-11-28T00:00:00Z")
+    fake_ll2.upsert(event)
+
+
+def test_a_hand_sync_asks_the_leader_and_every_instance_serves_the_change(
+    cluster, fake_ll2, redis_server, tmp_path
+):
+    _wait(lambda: _synced(cluster, len(fake_ll2.events)), what="all instances synced")
+    _rename_one(fake_ll2, "Renamed upstream before a hand sync")
+    time.sleep(2)  # ticks pass: nothing is due, so nobody fetches the change by itself
+    assert all(b"Renamed upstream" not in _get(base + FEED)[1] for base, _ in cluster)
+
+    done = _hand_sync(_cli_env(tmp_path, fake_ll2, redis_server[0], "instance0"))
+    assert done.returncode == 0, done.stderr
+    assert "asking it to sync" in done.stderr and "~1 changed" in done.stderr
+    _wait(
+        lambda: all(b"Renamed upstream" in _get(base + FEED)[1] for base, _ in cluster),
+        seconds=10,
+        what="every instance serving the change",
+    )
+    etags = {_get(base + FEED)[2]["etag"] for base, _ in cluster}
+    assert len(etags) == 1
+    budgets = {_health(base)["budget"]["used_last_hour"] for base, _ in cluster}
+    assert budgets == {len(fake_ll2.requests)}  # one count: the instances' and the command's
+
+
+def test_a_hand_sync_with_no_leader_syncs_for_the_cluster(fake_ll2, redis_server, tmp_path):
+    from icalfeed import redisstate
+    from icalfeed.config import Settings
+    from icalfeed.store import Store
+
+    url = redis_server[0]
+    done = _hand_sync(_cli_env(tmp_path, fake_ll2, url))
+    assert done.returncode == 0, done.stderr
+    assert "no instance leads" in done.stderr and "shared;" in done.stderr
+    client = redisstate.connect(url)
+    assert client.get("icalfeed:leader") is None  # the lease was given back
+    # What a newly started instance (its own empty data dir) serves: the command's data.
+    settings = Settings(data_dir=tmp_path / "newcomer", redis_url=url)
+    settings.ensure_data_dir()
+    store = Store(settings, shared=redisstate.RedisSnapshots(client, owner="x"))
+    snapshot = store.load()
+    assert snapshot.source == "snapshot" and len(snapshot.entries) == len(fake_ll2.events)
+    used = redisstate.RedisBudget(client, 12).status().used
+    assert used == len(fake_ll2.requests) > 0
+
+
+def test_a_hand_sync_nobody_answers_exits_1_and_spends_nothing(fake_ll2, redis_server, tmp_path):
+    from icalfeed import redisstate
+
+    url = redis_server[0]
+    client = redisstate.connect(url)
+    client.set("icalfeed:leader", "a-leader-that-never-answers", px=60_000)
+    started = time.monotonic()
+    done = _hand_sync(_cli_env(tmp_path, fake_ll2, url))
+    assert done.returncode == 1
+    assert "no leading instance took the request" in done.stderr
+    assert time.monotonic() - started < 30
+    assert client.get("icalfeed:sync:request") is None  # withdrawn
+    assert fake_ll2.requests == []
+
+
+def test_render_reads_the_snapshot_the_instances_serve(fake_ll2, redis_server, tmp_path):
+    env = _cli_env(tmp_path, fake_ll2, redis_server[0])
+    _rename_one(fake_ll2, "Only in the shared snapshot")
+    assert _hand_sync(env).returncode == 0
+    # Another machine's command: its own empty data dir, the same Redis.
+    env["ICALFEED_DATA_DIR"] = str(tmp_path / "elsewhere")
+    rendered = subprocess.run(
+        [sys.executable, "-m", "icalfeed", "render", "start=1957-01-01"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert rendered.returncode == 0 and b"Only in the shared snapshot" in rendered.stdout

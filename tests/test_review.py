@@ -22,9 +22,10 @@ from synctools import Clock, make_syncer
 from icalfeed import store as store_module
 from icalfeed.config import Settings
 from icalfeed.models import parse_events
+from icalfeed.scheduler import SyncScheduler
 from icalfeed.snapshot import Snapshot
 from icalfeed.store import Store
-from icalfeed.sync import Syncer, SyncReport, SyncScheduler
+from icalfeed.sync import Syncer, SyncReport
 from icalfeed.upstream import LL2Client
 
 URL = "/events.ics?start=1957-01-01"
@@ -116,10 +117,11 @@ class FakeSyncer:
             (),
             {
                 "reload_if_changed": lambda self: False,
-                "republish_if_missing": lambda self: False,
+                "republish_if_stale": lambda self: False,
                 "sync_error": None,
             },
         )()
+        self.client = type("C", (), {"requests_made": 0, "clock": time.time})()
 
     def run(self) -> SyncReport:
         self.runs += 1
@@ -326,6 +328,152 @@ def test_a_follower_never_trades_a_complete_snapshot_for_a_partial_one(
     assert not newcomer.snapshot.sync().backfill_complete
     follower.reload_if_changed()
     assert len(follower.snapshot.entries) == complete
+
+
+# ------------------------------------------------- Redis protocol: five proven failures (#22)
+
+
+@needs_redis
+def test_a_budget_of_zero_is_no_requests_with_redis_too(tmp_path, redis_url, fake_ll2):
+    from icalfeed import create_app, redisstate
+
+    budget = redisstate.RedisBudget(redisstate.connect(redis_url), 0)
+    status = budget.status()
+    assert status.remaining == 0 and status.next_request_at == float("inf")
+    assert budget.try_spend() is False
+    settings = Settings(
+        upstream_url=fake_ll2.base_url,
+        data_dir=tmp_path / "zero",
+        redis_url=redis_url,
+        requests_per_hour=0,
+    )
+    app = create_app(settings, start_sync=False)
+    health = app.test_client().get("/healthz")
+    assert health.status_code == 200 and health.json["budget"]["remaining"] == 0
+    assert health.json["budget"]["next_request_at"] is None
+    _, syncer, _ = _instance(tmp_path, "z", redis_url, fake_ll2.base_url, limit=0, lead=True)
+    report = SyncScheduler(syncer, 60, lease=syncer.lease).run_once()
+    assert "internal" not in (report.error or "") and fake_ll2.requests == []
+
+
+@needs_redis
+def test_a_release_waits_for_a_renewal_on_the_wire_and_none_follows(rclient):
+    from icalfeed import redisstate
+
+    lease = redisstate.RedisLease(rclient, 2)
+    assert lease.hold()
+    sent = lease._hold
+
+    def slow(**kwargs):
+        time.sleep(0.4)  # the renewal is on the wire when the release starts
+        return sent(**kwargs)
+
+    lease._hold = slow
+    renewal = threading.Thread(target=lease.hold)
+    renewal.start()
+    time.sleep(0.1)
+    lease.release()
+    renewal.join(5)
+    assert rclient.get("icalfeed:leader") is None
+    assert lease.hold() is False and rclient.get("icalfeed:leader") is None
+
+
+@needs_redis
+def test_a_release_never_deletes_another_holders_lease(rclient):
+    from icalfeed import redisstate
+
+    lease = redisstate.RedisLease(rclient, 2)
+    assert lease.hold()
+    rclient.set("icalfeed:leader", "the-next-leader", px=5000)  # ours ran out, taken since
+    lease.release()
+    assert rclient.get("icalfeed:leader") == b"the-next-leader"
+
+
+@needs_redis
+def test_a_snapshot_the_leader_failed_to_share_is_shared_on_its_next_tick(
+    tmp_path, redis_url, fake_ll2
+):
+    leader, syncer, _ = _instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
+    follower, _, _ = _instance(tmp_path, "b", redis_url, fake_ll2.base_url)
+    assert syncer.run().ok
+    follower.reload_if_changed()
+    shared = leader.shared
+    write = shared.write
+    shared.write = lambda body, stamp: (_ for _ in ()).throw(ConnectionError("blip"))
+    changed = dict(next(iter(fake_ll2.events.values())), name="Changed during a blip")
+    changed["last_updated"] = "2026-11-28T00:00:00Z"
+    fake_ll2.upsert(changed)
+    assert syncer.run(force=True).ok and "blip" in (leader.storage_error or "")
+    assert not follower.reload_if_changed()  # the shared copy is the old one
+    shared.write = write
+    SyncScheduler(syncer, 60, lease=syncer.lease).run_once()  # the leader's next tick
+    assert leader.storage_error is None
+    assert follower.reload_if_changed()
+    assert follower.snapshot.version == leader.snapshot.version
+
+
+@needs_redis
+def test_a_restarted_follower_keeps_its_complete_copy_over_a_partial_shared_one(
+    tmp_path, redis_url, fake_ll2
+):
+    _, syncer, client = _instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
+    follower, _, _ = _instance(tmp_path, "b", redis_url, fake_ll2.base_url)
+    assert syncer.run().ok and follower.reload_if_changed()  # b keeps a copy on its disk
+    complete = len(follower.snapshot.entries)
+    client.flushall()  # Redis lost everything; a newcomer rebuilds with little budget
+    syncer.lease.release()
+    newcomer, new_syncer, _ = _instance(
+        tmp_path, "c", redis_url, fake_ll2.base_url, limit=2, lead=True
+    )
+    new_syncer.run()
+    assert len(newcomer.snapshot.entries) < 0.9 * complete
+    restarted, b_syncer, _ = _instance(tmp_path, "b", redis_url, fake_ll2.base_url)
+    assert len(restarted.snapshot.entries) == complete  # its own copy, not the partial one
+    # Leading later, it puts the complete snapshot back for everyone.
+    new_syncer.lease.release()
+    assert b_syncer.lease.hold()
+    SyncScheduler(b_syncer, 60, lease=b_syncer.lease).run_once()
+    late, _, _ = _instance(tmp_path, "d", redis_url, fake_ll2.base_url)
+    assert len(late.snapshot.entries) >= complete
+
+
+@needs_redis
+def test_a_leader_whose_sync_hangs_lets_the_lease_go(rclient, monkeypatch):
+    from icalfeed import redisstate, scheduler
+
+    monkeypatch.setattr(scheduler, "STALL_LEASES", 2)
+    leader = redisstate.RedisLease(rclient, 0.6)
+    other = redisstate.RedisLease(rclient, 0.6)
+    hung = SyncScheduler(FakeSyncer(8.0), tick_seconds=60, lease=leader)
+    hung.start()
+    try:
+        time.sleep(0.2)
+        assert leader.held and not other.hold()
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline and not other.hold():
+            time.sleep(0.1)
+        assert other.held  # taken over while the sync still hangs
+    finally:
+        hung._stop.set()
+
+
+@needs_redis
+def test_a_leader_backing_off_steps_down_for_another_instance(rclient):
+    from icalfeed import redisstate
+
+    class Failing(FakeSyncer):
+        def run(self, **_: object) -> SyncReport:
+            self.runs += 1
+            return SyncReport(error="connection refused", errors=["connection refused"])
+
+    leader = redisstate.RedisLease(rclient, 30)
+    other = redisstate.RedisLease(rclient, 30)
+    scheduler = SyncScheduler(Failing(0), tick_seconds=60, lease=leader)
+    scheduler.run_once()
+    assert leader.held and not other.hold()  # one failure: it keeps trying
+    scheduler.run_once()
+    assert not leader.held and other.hold()  # two in a row: another instance may try
+    assert leader.hold() is False  # and it does not take the lease back while it backs off
 
 
 # --------------------------------------------------------------------------- Store / Syncer

@@ -200,7 +200,7 @@ def test_synced_feed_reflects_the_upstream(online_settings, fake_ll2):
 
 
 def test_scheduler_backs_off_after_failures_and_honours_retry_at(online_settings, fake_ll2):
-    from icalfeed.sync import MAX_BACKOFF_SECONDS, SyncScheduler
+    from icalfeed.scheduler import MAX_BACKOFF_SECONDS, SyncScheduler
 
     clock = Clock()
     scheduler = SyncScheduler(make_syncer(online_settings, clock), tick_seconds=60)

@@ -30,9 +30,10 @@ from icalfeed.config import Settings
 from icalfeed.models import Event, Launch, parse_events
 from icalfeed.output import render_feed
 from icalfeed.query import FeedQuery
+from icalfeed.scheduler import SyncScheduler
 from icalfeed.snapshot import Snapshot
 from icalfeed.store import Store
-from icalfeed.sync import Syncer, SyncScheduler
+from icalfeed.sync import Syncer
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
