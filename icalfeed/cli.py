@@ -82,6 +82,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from waitress.server import create_server
 
     from .app import create_app
+    from .runtime import current_runtime
+    from .shutdown import GracefulStop
 
     app = create_app(settings)
     log.info(
@@ -90,6 +92,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # Waitress warns of a deep queue once per request while it lasts: under a flood that
     # logging alone costs as much as answering. The queue's length is bounded anyway.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    stop = GracefulStop()
     server = create_server(
         app,
         host=settings.host,
@@ -102,11 +105,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         ident="icalfeed",
     )
     # One server per listening socket (a host name may resolve to several addresses).
+    listeners = [
+        listener
+        for listener in [server, *getattr(server, "map", {}).values()]
+        if hasattr(listener, "channel_class")
+    ]
     tarpit = Tarpit()
-    for listener in [server, *getattr(server, "map", {}).values()]:
-        if hasattr(listener, "channel_class"):
-            tarpit.install(listener)
-    server.run()
+    for listener in listeners:
+        tarpit.install(listener)
+        stop.install(listener)
+    scheduler = current_runtime(app).scheduler
+    stop.serve(server, listeners, then=scheduler.stop if scheduler else lambda: None)
     return 0
 
 

@@ -55,6 +55,8 @@ class Settings:
     redis_url: str | None = None
     lease_seconds: int = 90
     cache_max_age: int = 900
+    # /healthz says "stale" after this many of a stream's sync intervals without a success.
+    stale_factor: float = 6.0
     # Work the caches cannot answer (a new query, a page): per client address a bucket of
     # renders, `client_render_burst` at once and `client_renders_per_minute` after that;
     # all clients share `render_lanes` renders at a time, `render_queue` more may wait
@@ -87,6 +89,8 @@ class Settings:
         """Return self when every value is usable, else raise ConfigError naming the variable."""
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"ICALFEED_PORT must be between 1 and 65535, got {self.port}")
+        if not self.stale_factor > 0:
+            raise ConfigError("ICALFEED_STALE_FACTOR must be more than 0")
         if self.requests_per_hour < 0:
             raise ConfigError("ICALFEED_REQUESTS_PER_HOUR must be 0 or more")
         if self.requests_per_hour > 15 and not self.api_key:

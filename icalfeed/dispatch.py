@@ -75,7 +75,15 @@ class Tarpit:
 
 
 class RefusalAwareTask(WSGITask):
-    """Puts its connection in the tarpit when the answer was a refusal."""
+    """Puts its connection in the tarpit when the answer was a refusal; closes it after the
+    answer once the server is stopping (`shutdown`)."""
+
+    def build_response_header(self) -> bytes:
+        stopping = getattr(self.channel.server, "stopping", None)
+        if stopping is not None and stopping.is_set():
+            self.set_close_on_finish()
+        header: bytes = super().build_response_header()
+        return header
 
     def execute(self) -> None:
         super().execute()

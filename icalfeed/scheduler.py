@@ -76,7 +76,9 @@ class SyncScheduler:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop between two pages (a sync keeps what it fetched), then give the lease back."""
         self._stop.set()
+        self.syncer.client.halt()
         self._thread.join(timeout)
         if self.lease is not None:
             self.lease.release()

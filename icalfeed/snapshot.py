@@ -22,7 +22,7 @@ from typing import Any
 
 from .catalog import Catalog
 from .errors import SnapshotError
-from .models import Event, Item, Launch, parse_datetime, parse_record
+from .models import PLURAL, Event, Item, Launch, parse_datetime, parse_record
 
 FORMAT = "icalfeed-snapshot/2"
 # Version 1 held events only; it is read as a version 2 without launches.
@@ -129,6 +129,11 @@ class SyncState:
     succeeded_at: datetime | None = None  # last sync that got at least one good page
     audited_at: datetime | None = None  # last safety-net page
     failing: Mapping[str, PassHealth] = field(default_factory=dict)  # by pass name
+    # The outcome every process reports (/healthz), kept here because the snapshot is what
+    # all of them read: the last pass attempted, and the last error, even once recovered.
+    attempted_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
 
     @property
     def watermark(self) -> str | None:
@@ -190,6 +195,15 @@ class Snapshot:
     def sync(self, kind: str = Event.kind) -> SyncState:
         """Where syncing `kind` stands."""
         return self.streams.get(kind, _NEVER)
+
+    def failing_now(self) -> list[str]:
+        """Each pass failing now, in the words of the sync's own report:
+        "http-500: … [launches reconcile]"."""
+        return [
+            f"{health.error} [{PLURAL[kind]} {name}]"
+            for kind, state in sorted(self.streams.items())
+            for name, health in sorted(state.failing.items())
+        ]
 
     @cached_property
     def events(self) -> tuple[Event, ...]:
@@ -372,6 +386,9 @@ def _state_json(state: SyncState) -> dict[str, Any]:
         "reconciled_at": _iso(state.reconciled_at),
         "succeeded_at": _iso(state.succeeded_at),
         "audited_at": _iso(state.audited_at),
+        "attempted_at": _iso(state.attempted_at),
+        "last_error": state.last_error,
+        "last_error_at": _iso(state.last_error_at),
         "failing": {
             name: {"failures": h.failures, "error": h.error, "retry_at": _iso(h.retry_at)}
             for name, h in sorted(state.failing.items())
@@ -401,6 +418,9 @@ def _state_from(raw: Mapping[str, Any]) -> SyncState:
         reconciled_at=parse_datetime(raw.get("reconciled_at")),
         succeeded_at=parse_datetime(raw.get("succeeded_at")),
         audited_at=parse_datetime(raw.get("audited_at")),
+        attempted_at=parse_datetime(raw.get("attempted_at")),
+        last_error=str(raw["last_error"]) if raw.get("last_error") else None,
+        last_error_at=parse_datetime(raw.get("last_error_at")),
         failing={
             str(name): PassHealth(
                 int(h.get("failures") or 0), h.get("error"), parse_datetime(h.get("retry_at"))

@@ -100,21 +100,26 @@ class Store:
         self.path = settings.data_dir / SNAPSHOT_NAME
         self.clock = clock
         self.shared = shared
-        self._snapshot = Snapshot({})
+        self._snapshot = Snapshot({})  # what is served
+        # The synced snapshot as stored, which syncs build on. The same as the served one,
+        # except while it holds no item yet (a first sync that failed): then the sample is
+        # served, with the synced snapshot's stream states, so its failures still show.
+        self._synced: Snapshot | None = None
         self._lock = threading.Lock()
         self._disk_stamp: tuple[int, int, int] | None = None
         self._shared_stamp: str | None = None  # of the shared snapshot we serve (or wrote)
         self._refused_stamp: str | None = None  # a partial shared snapshot we did not take
         self._unshared = False  # our last write to the shared store failed
         # Problems kept apart, so a good sync never hides a full disk, nor the reverse.
-        self.sync_error: str | None = None  # set by the syncer
+        self.sync_error: str | None = None  # a crash of this process's scheduler
         self.storage_error: str | None = None  # disk or shared store; cleared when it works
 
     @property
     def last_error(self) -> str | None:
-        """What /healthz reports: the sync's problem and the storage's, if any."""
-        errors = [e for e in (self.sync_error, self.storage_error) if e]
-        return "; ".join(errors) or None
+        """What /healthz reports: the passes failing now (shared: recorded in the snapshot
+        by whichever process synced), this process's storage problem, and a crash."""
+        errors = [*self._snapshot.failing_now(), self.sync_error, self.storage_error]
+        return "; ".join(e for e in errors if e) or None
 
     @property
     def snapshot(self) -> Snapshot:
@@ -127,30 +132,39 @@ class Store:
         """
         with self._lock:
             local = self._read_disk()
-            snapshot = self._adopt_shared(local) or local
-            if snapshot is None:
-                try:
-                    snapshot = load_sample()
-                    log.info("serving the packaged sample (%d events)", len(snapshot.entries))
-                except (OSError, ValueError, SnapshotError) as exc:
-                    log.error("packaged sample unusable: %s", exc)
-                    snapshot = Snapshot({})
-            self._snapshot = snapshot
-            return snapshot
+            synced = self._adopt_shared(local) or local
+            if synced is not None:
+                self._serve(synced)
+            else:
+                self._snapshot = self._sample(Snapshot({}))
+            return self._snapshot
+
+    def _serve(self, synced: Snapshot) -> None:
+        """Serve a synced snapshot (the sample in its place while it has no item)."""
+        self._synced = synced
+        self._snapshot = synced if synced.entries else self._sample(synced)
+
+    def _sample(self, synced: Snapshot) -> Snapshot:
+        try:
+            sample = load_sample()
+        except (OSError, ValueError, SnapshotError) as exc:
+            log.error("packaged sample unusable: %s", exc)
+            return synced
+        log.info("serving the packaged sample (%d events)", len(sample.entries))
+        return replace(sample, streams=synced.streams)
 
     def synced_base(self) -> Snapshot:
         """What a sync builds on: the synced snapshot, never the sample."""
         self.reload_if_changed()
-        current = self._snapshot
-        return current if current.source == "snapshot" else Snapshot({}, source="snapshot")
+        return self._synced if self._synced is not None else Snapshot({}, source="snapshot")
 
     def commit(self, snapshot: Snapshot) -> None:
         """Persist, then serve `snapshot`.  If the disk refuses, serve it from memory anyway
         (the data is good) and record the error."""
         now = self.clock()
-        served = self._snapshot
-        unchanged = served.source == "snapshot" and served.version == snapshot.version
-        changed_at = (served.changed_at or now) if unchanged else now
+        previous = self._synced
+        unchanged = previous is not None and previous.version == snapshot.version
+        changed_at = (previous.changed_at or now) if previous and unchanged else now
         stamped = self._with_names(
             replace(snapshot, source="snapshot", saved_at=now, changed_at=changed_at)
         )
@@ -167,13 +181,13 @@ class Store:
                 if problem:
                     problems.append(problem)
             self.storage_error = "; ".join(problems) or None
-            self._snapshot = stamped
+            self._serve(stamped)
 
     def republish_if_stale(self) -> bool:
         """The leader's duty: whenever the shared snapshot is not the one it serves — Redis
         lost it, a write of ours failed, or it holds a partial rebuild we refused — put ours
         there, so every instance serves the same bytes."""
-        if self.shared is None or self._snapshot.source != "snapshot":
+        if self.shared is None or self._synced is None:
             return False
         try:
             stamp = self.shared.stamp()
@@ -182,7 +196,7 @@ class Store:
         if stamp is not None and stamp == self._shared_stamp and not self._unshared:
             return False
         with self._lock:
-            problem = self._share(self._snapshot)
+            problem = self._share(self._synced)
         if problem:
             self.storage_error = problem
             return False
@@ -209,13 +223,10 @@ class Store:
         """Pick up a snapshot another process wrote (to Redis, or to the shared data dir)."""
         if self.shared is not None:
             with self._lock:
-                snapshot = self._adopt_shared(self._snapshot)
-                if snapshot is None or (
-                    snapshot.version == self._snapshot.version
-                    and snapshot.streams == self._snapshot.streams
-                ):
+                snapshot = self._adopt_shared(self._synced)
+                if snapshot is None or self._holds(snapshot):
                     return False
-                self._snapshot = snapshot
+                self._serve(snapshot)
                 try:  # our own copy: a restart of this instance starts from good data
                     write_snapshot(self.path, snapshot)
                     self._disk_stamp = _stamp(self.path)
@@ -233,13 +244,19 @@ class Store:
                 log.warning("not reloading: %s", exc)
                 return False
             self._disk_stamp = stamp
-            if (
-                snapshot.version == self._snapshot.version
-                and snapshot.streams == self._snapshot.streams
-            ):
+            if self._holds(snapshot):
                 return False
-            self._snapshot = self._with_names(snapshot)
+            self._serve(self._with_names(snapshot))
             return True
+
+    def _holds(self, snapshot: Snapshot) -> bool:
+        """Whether `snapshot` is the synced one we have (same data, same stream states)."""
+        synced = self._synced
+        return (
+            synced is not None
+            and snapshot.version == synced.version
+            and snapshot.streams == synced.streams
+        )
 
     def _adopt_shared(self, current: Snapshot | None) -> Snapshot | None:
         """The shared snapshot when it is new to us and may replace `current`; None when

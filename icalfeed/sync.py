@@ -282,9 +282,6 @@ class Syncer:
         snap = snap.prune(now)
         if snap.version != base.version or snap.streams != base.streams:
             self.store.commit(snap)
-        if report.requests or report.error:
-            # A run that asked nothing (nothing due, paused) learnt nothing new.
-            self.store.sync_error = report.error
         report.backfill_complete = all(snap.sync(s.kind).backfill_complete for s in self.streams)
         report.requests_left = self.client.budget.status().remaining
         report.seconds = time.monotonic() - started
@@ -310,6 +307,7 @@ class Syncer:
         action: Callable[[], None],
     ) -> None:
         """Run one pass; its failure is recorded against it alone and never stops the rest."""
+        asked = self.client.requests_made
         try:
             action()
         except UpstreamError as exc:
@@ -320,12 +318,17 @@ class Syncer:
                 retry_at = max(retry_at, datetime.fromtimestamp(exc.retry_at, UTC))
             error = f"{exc.reason}: {exc}"
             failing = {**state.failing, name: PassHealth(failures, error, retry_at)}
-            work.snap = work.snap.with_sync(stream.kind, failing=failing)
+            work.snap = work.snap.with_sync(
+                stream.kind, failing=failing, attempted_at=now, last_error=error, last_error_at=now
+            )
             report.errors.append(f"{error} [{PLURAL[stream.kind]} {name}]")
             if exc.retry_at:
                 report.retry_at = max(report.retry_at or 0.0, exc.retry_at)
             return
+        if self.client.requests_made == asked:
+            return  # nothing asked (out of budget, paused): no news of its health either
         report.passes_ok += 1
+        work.snap = work.snap.with_sync(stream.kind, attempted_at=now)
         state = work.snap.sync(stream.kind)
         if name in state.failing:
             failing = {k: v for k, v in state.failing.items() if k != name}

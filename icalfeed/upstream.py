@@ -67,6 +67,7 @@ class LL2Client:
         self.budget = budget
         self.clock = clock
         self.requests_made = 0
+        self._halted = threading.Event()
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = (
             f"icalfeed/{__version__} (iCalendar feeds of spaceflight events; "
@@ -121,8 +122,15 @@ class LL2Client:
         data = self.get_json(url)
         return None if data is None else _page_from(data, url, parse)
 
+    def halt(self) -> None:
+        """Ask nothing more of LL2 (the service is stopping)."""
+        self._halted.set()
+
     def get_json(self, url: str) -> Any | None:
-        """One budgeted GET returning decoded JSON, or None when the budget is spent."""
+        """One budgeted GET returning decoded JSON, or None when the budget is spent (or the
+        service is stopping: the pass ends between two pages, keeping what it has)."""
+        if self._halted.is_set():
+            return None
         try:
             if not self.budget.try_spend():
                 return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -10,7 +10,7 @@ from .admission import Refused
 from .disposition import content_disposition
 from .errors import QueryError
 from .guards import plain, refused
-from .models import Event, Launch
+from .health import health_report
 from .output import Rendered, render_feed
 from .query import EVENTS_ONLY, EVERYTHING, LAUNCHES_ONLY, FeedQuery
 from .runtime import current_runtime
@@ -117,66 +117,8 @@ def _feed(
 
 @health.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    runtime = current_runtime()
-    snapshot = runtime.store.snapshot
-    now = utcnow()
-    events, launches = snapshot.sync(Event.kind), snapshot.sync(Launch.kind)
-    successes = [s.succeeded_at for s in (events, launches) if s.succeeded_at]
-    last_sync = max(successes, default=None)
-    synced = last_sync or snapshot.saved_at
-    budget = runtime.budget.status()
-    report = runtime.scheduler.last_report if runtime.scheduler else None
-    if not snapshot.entries:
-        status = "unavailable"
-    elif runtime.store.last_error or snapshot.source != "snapshot":
-        status = "degraded"
-    else:
-        status = "ok"
-    body = {
-        "status": status,
-        "source": snapshot.source,
-        "events": snapshot.count(Event.kind),
-        "launches": snapshot.count(Launch.kind),
-        "data_version": snapshot.version,
-        "snapshot_age_seconds": round((now - synced).total_seconds()) if synced else None,
-        "last_sync": _iso(last_sync),
-        "last_error": runtime.store.last_error,
-        "offline": runtime.settings.offline,
-        "role": runtime.role,
-        # Every kind this service syncs has its history (per kind: `streams`).
-        "backfill_complete": events.backfill_complete
-        and (launches.backfill_complete or not runtime.settings.launches),
-        "streams": {
-            kind: {
-                "items": snapshot.count(kind),
-                "last_sync": _iso(state.succeeded_at),
-                "last_reconcile": _iso(state.reconciled_at),
-                "last_changes": _iso(state.changes_at),
-                "watermark": state.watermark,
-                "backfill_complete": state.backfill_complete,
-                "last_audit": _iso(state.audited_at),
-                # Passes failing now, each backing off alone: {"reconcile": {…}}.
-                "failing": {
-                    name: {
-                        "error": health.error,
-                        "failures": health.failures,
-                        "retry_at": _iso(health.retry_at),
-                    }
-                    for name, health in sorted(state.failing.items())
-                },
-            }
-            for kind, state in ((Event.kind, events), (Launch.kind, launches))
-        },
-        "last_sync_summary": report.line() if report else None,
-        "budget": {
-            "requests_per_hour": budget.limit,
-            "used_last_hour": budget.used,
-            "remaining": budget.remaining,
-            "paused_until": _iso_ts(budget.paused_until),
-            "next_request_at": _iso_ts(budget.next_request_at),
-        },
-    }
-    return jsonify(body), 503 if status == "unavailable" else 200
+    body, status = health_report(current_runtime(), utcnow())
+    return jsonify(body), status
 
 
 def feed_response(feed: Rendered, fmt: str, modified: datetime | None) -> Response:
@@ -209,13 +151,3 @@ def _no_data() -> Response:
     )
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
-
-
-def _iso_ts(value: float | None) -> str | None:
-    if value is None or value == float("inf"):
-        return None
-    return _iso(datetime.fromtimestamp(value, UTC))

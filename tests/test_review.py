@@ -121,7 +121,9 @@ class FakeSyncer:
                 "sync_error": None,
             },
         )()
-        self.client = type("C", (), {"requests_made": 0, "clock": time.time})()
+        self.client = type(
+            "C", (), {"requests_made": 0, "clock": time.time, "halt": lambda self: None}
+        )()
 
     def run(self) -> SyncReport:
         self.runs += 1
