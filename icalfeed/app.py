@@ -13,7 +13,7 @@ from .accesslog import AccessLog
 from .config import Settings
 from .fastpath import FeedFastPath
 from .metrics import LiveState, Metrics
-from .observe import Listener, Observed
+from .observe import Listener, Observed, WSGIApp
 from .pages import pages
 from .runtime import Runtime
 from .shared import Shared
@@ -65,9 +65,7 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
         log.info("offline: Launch Library 2 will not be contacted")
     app.extensions["icalfeed"] = runtime
     guards.install(app)
-    app.wsgi_app = FeedFastPath(  # type: ignore[method-assign]
-        app.wsgi_app, store, early=runtime.refuse_early
-    )
+    wsgi: WSGIApp = FeedFastPath(app.wsgi_app, store, early=runtime.refuse_early)
     # Outermost, so stored answers and early refusals are counted and logged too.
     listeners: list[Listener] = []
     if metrics is not None:
@@ -75,7 +73,8 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
     if settings.access_log:
         listeners.append(AccessLog(runtime.client))
     if listeners:
-        app.wsgi_app = Observed(app.wsgi_app, listeners)  # type: ignore[method-assign]
+        wsgi = Observed(wsgi, listeners)
+    app.wsgi_app = wsgi  # type: ignore[method-assign,assignment]
     # Serialise every event once now (and after each sync), not on a subscriber's request.
     threading.Thread(target=runtime.warm, name="icalfeed-warm", daemon=True).start()
     app.register_blueprint(feeds)
