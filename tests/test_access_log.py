@@ -173,21 +173,33 @@ def test_no_line_is_built_while_the_logger_is_not_enabled(client, monkeypatch, c
     assert client.get("/healthz").status_code == 200
 
 
-def test_the_batched_handler_writes_lines_without_a_flush_each_and_soon():
-    stream = io.StringIO()
-    handler = BatchedHandler(stream, every=0.05)
+def test_the_batched_handler_queues_lines_and_writes_them_in_one_go_soon():
+    class Stream(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            self.writes += 1
+            return super().write(text)
+
+    stream = Stream()
+    handler = BatchedHandler(stream, every=3600)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    flushed: list[float] = []
-    handler.flush = lambda: flushed.append(time.monotonic())  # type: ignore[method-assign]
     try:
-        record = logging.LogRecord("icalfeed.access", logging.INFO, "", 0, "one", (), None)
-        handler.handle(record)
-        handler.handle(record)
-        assert stream.getvalue() == "one\none\n"
+        for text in ("one", "two", "three"):
+            handler.handle(logging.LogRecord("x", logging.INFO, "", 0, text, (), None))
+        assert stream.getvalue() == ""  # a request thread never writes
+        handler.flush()  # what the writer thread (and logging.shutdown at exit) does
+        assert stream.getvalue() == "one\ntwo\nthree\n" and stream.writes == 1
+    finally:
+        handler.close()
+    soon = io.StringIO()
+    handler = BatchedHandler(soon, every=0.05)
+    try:
+        handler.handle(logging.LogRecord("x", logging.INFO, "", 0, "four", (), None))
         deadline = time.monotonic() + 5
-        while not flushed and time.monotonic() < deadline:
+        while not soon.getvalue() and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert flushed  # by its own thread
+        assert soon.getvalue() == "four\n"  # by its own thread
     finally:
         handler.close()
 
