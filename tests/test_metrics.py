@@ -19,8 +19,9 @@ from icalfeed.budget import RequestBudget
 from icalfeed.config import Settings
 from icalfeed.errors import SnapshotError, UpstreamError
 from icalfeed.fastpath import FeedFastPath
-from icalfeed.metrics import ROUTES, route_class
+from icalfeed.metrics import ROUTES, LiveState, Metrics, route_class
 from icalfeed.observe import OUTCOMES
+from icalfeed.store import Store
 from icalfeed.upstream import LL2Client
 
 ALL = "start=1957-01-01"
@@ -355,3 +356,42 @@ def test_without_metrics_or_access_log_nothing_wraps_the_fast_path(tmp_path):
     settings = Settings(data_dir=tmp_path / "var", offline=True, metrics=False, access_log=False)
     app = create_app(settings, start_sync=False)
     assert isinstance(app.wsgi_app, FeedFastPath)
+
+
+def test_shared_store_failures_and_the_role_read_at_scrape_time(settings):
+    class Unreachable:
+        """A shared store (Redis) that is down."""
+
+        def read(self) -> bytes | None:
+            raise ConnectionError("down")
+
+        def stamp(self) -> str | None:
+            raise ConnectionError("down")
+
+        def write(self, body: bytes, stamp: str) -> None:
+            raise ConnectionError("down")
+
+    settings.ensure_data_dir()
+    store = Store(settings, shared=Unreachable())
+    store.load()  # the shared snapshot cannot be read: the sample is served
+    store.commit(store.snapshot)  # written to disk, not shared
+    role = ["follower"]
+    metrics = Metrics()
+    metrics.watch(LiveState(store, RequestBudget(settings.data_dir, 12), role=lambda: role[0]))
+
+    def sampled() -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
+        text = metrics.exposition().decode()
+        return {
+            f.name: {tuple(sorted(s.labels.items())): s.value for s in f.samples}
+            for f in text_string_to_metric_families(text)
+        }
+
+    samples = sampled()
+    assert samples["icalfeed_shared_store_errors"][(("store", "redis"),)] == 2
+    assert samples["icalfeed_shared_store_errors"][(("store", "data_dir"),)] == 0
+    assert samples["icalfeed_role"][(("role", "follower"),)] == 1
+    assert samples["icalfeed_leader"][()] == 0
+    role[0] = "leader"  # the lease changes hands: the next scrape says so
+    samples = sampled()
+    assert samples["icalfeed_leader"][()] == 1
+    assert samples["icalfeed_role"][(("role", "follower"),)] == 0
