@@ -9,8 +9,11 @@ from pathlib import Path
 from flask import Flask
 
 from . import guards
+from .accesslog import AccessLog
 from .config import Settings
 from .fastpath import FeedFastPath
+from .metrics import LiveState, Metrics
+from .observe import Listener, Observed, WSGIApp
 from .pages import pages
 from .runtime import Runtime
 from .scheduler import SyncScheduler
@@ -46,10 +49,14 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
     shared = Shared.for_settings(settings)
     store = Store(settings, shared=shared.snapshots)
     store.load()
-    runtime = Runtime(settings, store, shared.budget)
+    metrics = Metrics() if settings.metrics else None
+    runtime = Runtime(settings, store, shared.budget, metrics=metrics)
+    if metrics is not None:
+        metrics.watch(LiveState(store, shared.budget, role=lambda: runtime.role))
     if start_sync if start_sync is not None else not settings.offline:
+        counted = metrics.upstream_request if metrics else None
         runtime.scheduler = SyncScheduler(
-            build_syncer(settings, store, budget=shared.budget),
+            build_syncer(settings, store, budget=shared.budget, on_request=counted),
             settings.sync_tick_seconds,
             after_run=runtime.warm,
             lease=shared.lease,
@@ -60,9 +67,16 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
         log.info("offline: Launch Library 2 will not be contacted")
     app.extensions["icalfeed"] = runtime
     guards.install(app)
-    app.wsgi_app = FeedFastPath(  # type: ignore[method-assign]
-        app.wsgi_app, store, early=runtime.refuse_early
-    )
+    wsgi: WSGIApp = FeedFastPath(app.wsgi_app, store, early=runtime.refuse_early)
+    # Outermost, so stored answers and early refusals are counted and logged too.
+    listeners: list[Listener] = []
+    if metrics is not None:
+        listeners.append(metrics)
+    if settings.access_log:
+        listeners.append(AccessLog(runtime.client))
+    if listeners:
+        wsgi = Observed(wsgi, listeners)
+    app.wsgi_app = wsgi  # type: ignore[method-assign,assignment]
     # Serialise every event once now (and after each sync), not on a subscriber's request.
     threading.Thread(target=runtime.warm, name="icalfeed-warm", daemon=True).start()
     app.register_blueprint(feeds)

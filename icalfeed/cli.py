@@ -81,10 +81,13 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from waitress.server import create_server
 
+    from .accesslog import write_lines_to
     from .app import create_app
     from .runtime import current_runtime
     from .shutdown import GracefulStop
 
+    if settings.access_log:
+        write_lines_to(sys.stderr)
     app = create_app(settings)
     log.info(
         "serving on http://%s:%d/ (data in %s)", settings.host, settings.port, settings.data_dir

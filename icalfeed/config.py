@@ -72,6 +72,10 @@ class Settings:
     # Most events in one feed; past it the nearest to today are kept.
     max_events: int = 2000
     log_level: str = "INFO"
+    # Operations: `/metrics` in the Prometheus text format on the service port, and one
+    # access-log line per request on the `icalfeed.access` logger (see the README).
+    metrics: bool = True
+    access_log: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -18,6 +18,7 @@ from typing import Any
 from werkzeug.http import parse_date
 
 from .admission import Refused, refused_body, refused_headers
+from .observe import OUTCOME
 from .segmented import SegmentedCache
 from .store import Store
 
@@ -79,6 +80,7 @@ class FeedFastPath:
         stored = self._stored.get(key)
         if stored is not None and stored.state == state:
             self.hits += 1
+            environ[OUTCOME] = "fast"
             if _not_modified(environ, stored):
                 start_response("304 Not Modified", stored.headers_304)
                 return [b""]
@@ -89,6 +91,7 @@ class FeedFastPath:
         revalidating = "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
         refused = self.early(environ) if self.early and not revalidating else None
         if refused is not None:
+            environ[OUTCOME] = "refused"
             reason = HTTPStatus(refused.status).phrase
             start_response(f"{refused.status} {reason}", refused_headers(refused))
             return [refused_body(refused)]

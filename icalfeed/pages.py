@@ -20,6 +20,7 @@ from .errors import QueryError
 from .guards import refused
 from .meaning import Meaning
 from .models import Event, Launch
+from .observe import mark
 from .query import EVENTS_ONLY, LAUNCHES_ONLY, FeedQuery
 from .runtime import current_runtime
 from .select import feed_day, select
@@ -62,11 +63,14 @@ def admitted(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def gated(*args: Any, **kwargs: Any) -> Any:
         runtime = current_runtime()
+        mark(request.environ, "rendered")
         try:
             return runtime.admission.run(
-                runtime.client(request.environ), lambda: view(*args, **kwargs)
+                runtime.client(request.environ),
+                lambda: runtime.timed("html", lambda: view(*args, **kwargs)),
             )
         except Refused as refusal:
+            mark(request.environ, "refused")
             return refused(refusal)
 
     return gated

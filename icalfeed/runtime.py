@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
 
@@ -22,8 +22,11 @@ from .budget import Budget
 from .config import Settings
 from .feedcache import FeedCache, JsonCache, VeventCache
 from .freshness import AnswerDates
+from .metrics import Metrics
 from .scheduler import SyncScheduler
 from .store import Store, utcnow
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Runtime:
     started_at: datetime = field(default_factory=lambda: utcnow().replace(microsecond=0))
     scheduler: SyncScheduler | None = None
     warmed_version: str | None = None
+    metrics: Metrics | None = None  # None with ICALFEED_METRICS=0
     admission: Admission = field(init=False)
     trusted: tuple[Network, ...] = field(init=False)
 
@@ -57,6 +61,10 @@ class Runtime:
     def refuse_early(self, environ: dict[str, Any]) -> Refused | None:
         """For the fast path: a client with no render left is refused before Flask."""
         return self.admission.early(self.client(environ))
+
+    def timed(self, fmt: str, work: Callable[[], T]) -> T:
+        """Do `work`, a render in format `fmt` ("ics", "json", "html"), timed for /metrics."""
+        return work() if self.metrics is None else self.metrics.time_render(fmt, work)
 
     @property
     def role(self) -> str:

@@ -113,6 +113,8 @@ class Store:
         # Problems kept apart, so a good sync never hides a full disk, nor the reverse.
         self.sync_error: str | None = None  # a crash of this process's scheduler
         self.storage_error: str | None = None  # disk or shared store; cleared when it works
+        self.disk_errors = 0  # failed snapshot writes and damaged reads, for /metrics
+        self.shared_errors = 0  # failed reads and writes of the shared store, for /metrics
 
     @property
     def last_error(self) -> str | None:
@@ -174,6 +176,7 @@ class Store:
                 write_snapshot(self.path, stamped)
                 self._disk_stamp = _stamp(self.path)
             except SnapshotError as exc:
+                self.disk_errors += 1
                 problems.append(str(exc))
                 log.error("%s; serving the new data from memory only", exc)
             if self.shared is not None:
@@ -213,6 +216,7 @@ class Store:
         try:
             self.shared.write(snapshot_bytes(snapshot), stamp)
         except Exception as exc:  # the shared store's own errors (Redis, a lost lease)
+            self.shared_errors += 1
             log.error("cannot share the new snapshot: %s", exc)
             self._unshared = True
             return f"shared store: {exc}"
@@ -297,6 +301,7 @@ class Store:
             log.warning("shared snapshot unusable: %s", exc)
             return None
         except Exception as exc:  # Redis down or slow: keep serving the last good data
+            self.shared_errors += 1
             self.storage_error = f"shared store unreachable: {exc}"
             log.warning("%s; serving the last good snapshot", self.storage_error)
             return None
@@ -309,6 +314,7 @@ class Store:
         try:
             snapshot = read_snapshot(self.path)
         except SnapshotError as exc:
+            self.disk_errors += 1
             aside = self.path.with_name(
                 f"{SNAPSHOT_NAME}.corrupt-{self.clock().strftime('%Y%m%dT%H%M%SZ')}"
             )

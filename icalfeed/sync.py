@@ -620,7 +620,10 @@ def build_syncer(
     store: Store,
     progress: Callable[[SyncProgress], None] | None = None,
     budget: Budget | None = None,
+    on_request: Callable[[str, str], None] | None = None,
 ) -> Syncer:
-    """The syncer for these settings, with its client and the shared budget."""
+    """The syncer for these settings, with its client and the shared budget; `on_request`
+    hears of every upstream request (for /metrics)."""
     budget = budget or RequestBudget(settings.data_dir, settings.requests_per_hour)
-    return Syncer(settings, store, LL2Client(settings, budget), progress=progress)
+    client = LL2Client(settings, budget, on_request=on_request)
+    return Syncer(settings, store, client, progress=progress)

@@ -34,6 +34,14 @@ MAX_PAGES = 200
 DEFAULT_THROTTLE_SECONDS = 900.0
 _AVAILABLE_IN = re.compile(r"available in (\d+(?:\.\d+)?) seconds?", re.IGNORECASE)
 log = logging.getLogger(__name__)
+# Told of every request sent: (kind, outcome). Kind: "events", "launches" or "other" (the
+# first segment of the path below the base URL); outcome: "ok" (200 with a JSON body),
+# "http_4xx", "http_5xx", "throttled" (429), "timeout" or "error" (anything else).
+RequestHook = Callable[[str, str], None]
+
+
+def _ignore(kind: str, outcome: str) -> None:
+    """The default `RequestHook`: nobody is counting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +69,10 @@ class LL2Client:
         budget: Budget,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
+        on_request: RequestHook | None = None,
     ) -> None:
         self.base_url = settings.upstream_url.rstrip("/") + "/"
+        self.on_request = on_request or _ignore
         self.timeout = (settings.connect_timeout, settings.read_timeout)
         self.budget = budget
         self.clock = clock
@@ -139,6 +149,19 @@ class LL2Client:
                 "budget-unwritable", f"cannot record the request budget: {exc}"
             ) from None
         self.requests_made += 1
+        outcome = "error"
+        try:
+            data = self._fetch_json(url)
+            outcome = "ok"
+            return data
+        except UpstreamError as exc:
+            outcome = _outcome(exc.reason)
+            raise
+        finally:
+            self.on_request(self._kind(url), outcome)
+
+    def _fetch_json(self, url: str) -> Any:
+        """The GET itself (already paid for): decoded JSON, or UpstreamError."""
         try:
             response = self.session.get(url, timeout=self.timeout, stream=True)
             body = self._read_body(response, url)
@@ -195,6 +218,14 @@ class LL2Client:
             raise UpstreamError("timeout", f"LL2 took over {deadline:.0f}s to send {url}")
         return body
 
+    def _kind(self, url: str) -> str:
+        """What `url` asks for, by its path: "events", "launches" or "other"."""
+        base = urlsplit(self.base_url).path
+        path = urlsplit(url).path
+        rest = path[len(base) :] if path.startswith(base) else path.lstrip("/")
+        first = rest.split("/", 1)[0]
+        return first if first in ("events", "launches") else "other"
+
     def _same_origin(self, url: str) -> bool:
         # LL2 writes its public scheme into `next` even behind a proxy: compare hosts only.
         return urlsplit(url).hostname == urlsplit(self.base_url).hostname
@@ -213,6 +244,17 @@ def _page_from(data: Any, url: str, parse: Callable[[Iterable[Any]], ParsedPage]
         url=url,
         size=len(data["results"]),
     )
+
+
+def _outcome(reason: str) -> str:
+    """An `UpstreamError` reason as a `RequestHook` outcome."""
+    if reason in ("throttled", "timeout"):
+        return reason
+    if reason.startswith("http-4"):
+        return "http_4xx"
+    if reason.startswith("http-5"):
+        return "http_5xx"
+    return "error"
 
 
 def _throttle_seconds(response: requests.Response, now: float) -> float:

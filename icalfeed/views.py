@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from .admission import Refused
 from .disposition import content_disposition
 from .errors import QueryError
 from .guards import plain, refused
 from .health import health_report
+from .metrics import CONTENT_TYPE
+from .observe import mark
 from .output import Rendered, render_feed
 from .query import EVENTS_ONLY, EVERYTHING, LAUNCHES_ONLY, FeedQuery
 from .runtime import current_runtime
@@ -96,15 +98,21 @@ def _feed(
     client = runtime.client(request.environ)
 
     def render() -> Rendered:
+        mark(request.environ, "rendered")
         pieces, fragments = runtime.vevents.get, runtime.fragments.get
         return runtime.admission.run(
-            client, lambda: render_feed(fmt, snapshot, query, day, limit, pieces, fragments)
+            client,
+            lambda: runtime.timed(
+                fmt, lambda: render_feed(fmt, snapshot, query, day, limit, pieces, fragments)
+            ),
         )
 
     canonical = query.canonical()
+    mark(request.environ, "cached")  # unless `render` runs
     try:
         feed = runtime.feeds.get((fmt, canonical, snapshot.version, day, limit), render)
     except Refused as refusal:
+        mark(request.environ, "refused")
         return refused(refusal)
     modified = runtime.answers.last_modified(
         (fmt, canonical, limit),
@@ -119,6 +127,18 @@ def _feed(
 def healthz() -> tuple[Response, int]:
     body, status = health_report(current_runtime(), utcnow())
     return jsonify(body), status
+
+
+@health.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format: this process's counters and the shared facts (README,
+    "Operations"); 404 with ICALFEED_METRICS=0. Cheap, so not admitted; never cached."""
+    collected = current_runtime().metrics
+    if collected is None:
+        abort(404)
+    response = Response(collected.exposition(), content_type=CONTENT_TYPE)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def feed_response(feed: Rendered, fmt: str, modified: datetime | None) -> Response:

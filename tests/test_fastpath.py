@@ -8,6 +8,7 @@ import pytest
 from icalendar import Calendar
 from ll2data import upstream_events
 
+from icalfeed.fastpath import FeedFastPath
 from icalfeed.models import parse_events
 from icalfeed.snapshot import Snapshot
 
@@ -16,7 +17,10 @@ URL = "/events.ics?start=1957-01-01"
 
 @pytest.fixture
 def layer(app):
-    return app.wsgi_app
+    layer = app.wsgi_app
+    while not isinstance(layer, FeedFastPath):  # under the request observer (/metrics, log)
+        layer = layer.app
+    return layer
 
 
 def test_repeats_are_served_from_the_stored_response(client, layer):

@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from fake_ll2 import Fault
 from ports import free_ports
 
 REDIS = shutil.which("redis-server")
@@ -276,3 +277,29 @@ def test_render_reads_the_snapshot_the_instances_serve(fake_ll2, redis_server, t
         timeout=60,
     )
     assert rendered.returncode == 0 and b"Only in the shared snapshot" in rendered.stdout
+
+
+@pytest.fixture
+def broken_upstream(fake_ll2):
+    """LL2 failing from the start (listed before `cluster`, so no sync can succeed)."""
+    fake_ll2.broken["/"] = Fault(502, b"<html>bad gateway</html>")
+    return fake_ll2
+
+
+def test_a_failing_leader_shows_on_every_instance(broken_upstream, cluster):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def all_degraded() -> bool:
+        health = [_health(base) for base, _ in cluster]
+        return all(h and "http-502" in (h["last_error"] or "") for h in health)
+
+    _wait(all_degraded, seconds=30, what="every instance reporting the leader's failure")
+    health = [_health(base) for base, _ in cluster]
+    assert {h["status"] for h in health} == {"degraded"}
+    assert len({h["streams"]["event"]["last_error"] for h in health}) == 1
+    assert sorted(h["role"] for h in health) == ["follower", "follower", "leader"]
+    follower = next(b for (b, _), h in zip(cluster, health, strict=True) if h["role"] == "follower")
+    text = _get(follower + "/metrics")[1].decode()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    failures = families["icalfeed_stream_pass_failures"].samples
+    assert max(s.value for s in failures if s.labels["kind"] == "event") >= 1

@@ -21,6 +21,7 @@ from synctools import Clock, make_syncer
 
 from icalfeed import store as store_module
 from icalfeed.config import Settings
+from icalfeed.fastpath import FeedFastPath
 from icalfeed.models import parse_events
 from icalfeed.scheduler import SyncScheduler
 from icalfeed.snapshot import Snapshot
@@ -45,7 +46,10 @@ def synced(count: int, now: datetime | None = None) -> Snapshot:
 
 @pytest.fixture
 def layer(app):
-    return app.wsgi_app
+    layer = app.wsgi_app
+    while not isinstance(layer, FeedFastPath):  # under the request observer (/metrics, log)
+        layer = layer.app
+    return layer
 
 
 def test_fastpath_date_header_is_not_replayed(client, layer, monkeypatch):

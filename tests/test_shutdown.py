@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from ports import free_ports
@@ -20,12 +21,14 @@ from ports import free_ports
 FEED = "/events.ics?start=1957-01-01"
 
 
-def start(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+def start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[str]:
+    """A server whose stderr (its log and access log) goes to `log`: a pipe nobody reads
+    would fill up and block it."""
     process = subprocess.Popen(
         [sys.executable, "-m", "icalfeed", "serve", "--port", str(port)],
         env={**os.environ, "ICALFEED_LOG_LEVEL": "INFO", **env},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log.open("w"),
         text=True,
     )
     deadline = time.monotonic() + 30
@@ -38,13 +41,15 @@ def start(env: dict[str, str], port: int) -> subprocess.Popen[str]:
         except (OSError, http.client.HTTPException):
             time.sleep(0.1)
     process.kill()
-    raise AssertionError(process.stderr.read() if process.stderr else "no server")
+    raise AssertionError(log.read_text()[-2000:])
 
 
 @pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
 def test_a_stop_under_load_finishes_every_response_and_exits_0(tmp_path, number):
     (port,) = free_ports(1)
-    process = start({"ICALFEED_DATA_DIR": str(tmp_path / "var"), "ICALFEED_OFFLINE": "1"}, port)
+    log_path = tmp_path / "server.log"
+    env = {"ICALFEED_DATA_DIR": str(tmp_path / "var"), "ICALFEED_OFFLINE": "1"}
+    process = start(env, port, log_path)
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
     stop_at = time.monotonic() + 2.5
@@ -83,7 +88,7 @@ def test_a_stop_under_load_finishes_every_response_and_exits_0(tmp_path, number)
     took = time.monotonic() - stopped
     for thread in clients:
         thread.join(15)
-    log = process.stderr.read() if process.stderr else ""
+    log = log_path.read_text()
     assert code == 0, log[-2000:]
     assert took < 11  # the drain is bounded (10 s)
     assert outcomes["truncated"] == 0, outcomes
@@ -124,6 +129,7 @@ def test_a_stopped_leader_gives_the_lease_back_at_once(tmp_path, fake_ll2):
                 "ICALFEED_LEASE_SECONDS": "60",
             },
             port,
+            tmp_path / "server.log",
         )
         deadline = time.monotonic() + 20
         while client.get("icalfeed:leader") is None and time.monotonic() < deadline:
