@@ -11,6 +11,7 @@ import urllib.request
 from email.message import Message
 
 import pytest
+from fake_ll2 import Fault
 from ports import free_ports
 
 
@@ -66,3 +67,31 @@ def test_two_servers_share_one_sync_and_serve_the_same_bytes(two_servers, fake_l
     bodies = [_get(base + "/events.ics?start=1957-01-01") for base in bases]
     assert bodies[0][0] == bodies[1][0]
     assert bodies[0][1]["ETag"] == bodies[1][1]["ETag"]
+
+
+@pytest.fixture
+def broken_upstream(fake_ll2):
+    """LL2 failing from the start (listed before `two_servers`: no sync can succeed)."""
+    fake_ll2.broken["/"] = Fault(500, b"<html>upstream maintenance</html>")
+    return fake_ll2
+
+
+def test_a_failing_sync_shows_on_every_process_of_the_data_dir(broken_upstream, two_servers):
+    """Only one process syncs (the data dir's sync lock); both report its failure (#15)."""
+    bases = [base for base, _ in two_servers]
+
+    def health() -> list[dict]:
+        try:
+            return [json.loads(_get(base + "/healthz")[0]) for base in bases]
+        except OSError:
+            return []
+
+    deadline = time.monotonic() + 30
+    seen = health()
+    while time.monotonic() < deadline and not (
+        seen and all("http-500" in (h["last_error"] or "") for h in seen)
+    ):
+        time.sleep(0.2)
+        seen = health()
+    assert seen and {h["status"] for h in seen} == {"degraded"}, seen
+    assert len({h["streams"]["event"]["last_error"] for h in seen}) == 1

@@ -4,18 +4,14 @@ process reads it (the snapshot, on the data dir and in Redis), and `/healthz` sa
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import replace
 from datetime import timedelta
 
 from conftest import settings_against
 from fake_ll2 import Fault
-from ports import free_ports
 
 from icalfeed import create_app
 from icalfeed.health import health_report
@@ -23,23 +19,6 @@ from icalfeed.runtime import current_runtime
 from icalfeed.store import utcnow
 
 BROKEN = Fault(500, b"<html>upstream maintenance</html>")
-
-
-def _health(base: str) -> dict | None:
-    try:
-        with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
-            return json.loads(response.read())
-    except (OSError, ValueError):
-        return None
-
-
-def _wait(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_failed_hand_sync_shows_on_a_server_started_later(tmp_path, fake_ll2):
@@ -63,46 +42,6 @@ def test_a_failed_hand_sync_shows_on_a_server_started_later(tmp_path, fake_ll2):
     assert "http-500" in events["last_error"] and events["consecutive_failures"] >= 1
     assert events["last_attempt"] is not None and events["last_sync"] is None
     assert events["next_attempt"] is not None
-
-
-def test_a_failing_sync_shows_on_every_process_of_the_data_dir(tmp_path, fake_ll2):
-    fake_ll2.broken["/"] = BROKEN
-    env = {
-        **os.environ,
-        "ICALFEED_UPSTREAM_URL": fake_ll2.base_url,
-        "ICALFEED_DATA_DIR": str(tmp_path / "shared"),
-        "ICALFEED_SYNC_TICK_SECONDS": "1",
-        "ICALFEED_LOG_LEVEL": "WARNING",
-    }
-    ports = free_ports(2)
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "icalfeed", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
-    bases = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-
-        def both_say_so() -> bool:
-            health = [_health(base) for base in bases]
-            return all(
-                h and h["status"] == "degraded" and "http-500" in (h["last_error"] or "")
-                for h in health
-            )
-
-        _wait(both_say_so, 30, "both processes reporting the failing sync")
-        one, other = (_health(base) for base in bases)
-        assert one["streams"]["event"]["last_error"] == other["streams"]["event"]["last_error"]
-        # Repaired upstream: both say ok again once a pass succeeds (retries back off).
-        del fake_ll2.broken["/"]
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(10)
 
 
 def test_no_success_for_long_is_stale_and_still_served(tmp_path, fake_ll2):
