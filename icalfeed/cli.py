@@ -145,34 +145,34 @@ def _sync_for_cluster(
     import redis
 
     from .handsync import ask_leader
+    from .scheduler import hand_outcome
 
     assert shared.lease is not None and shared.hand is not None
     lease = shared.lease
     if lease.hold():
         print("icalfeed: no instance leads; syncing for all of them", file=sys.stderr)
         lease.start_heartbeat()
+        published = store.published
         try:
             syncer = build_syncer(settings, store, progress=_show_progress, budget=shared.budget)
             report = syncer.run(full=args.full, force=True)
         finally:
             lease.release()
-        print(report.line(), file=sys.stderr)
-        if not report.ok:
-            return 1
-        if store.storage_error:
-            print(
-                f"icalfeed: NOT shared with the instances: {store.storage_error}", file=sys.stderr
-            )
-            return 1
-        print("icalfeed: shared; every instance serves it from its next tick", file=sys.stderr)
-        return 0
-    tick = settings.sync_tick_seconds
-    print(f"icalfeed: an instance leads; asking it to sync (within {tick} s)", file=sys.stderr)
+        ok, line = hand_outcome(report, store.published > published, store.storage_error)
+        print(line if ok else f"icalfeed: {line}", file=sys.stderr)
+        if ok:
+            print("icalfeed: shared; every instance serves it from its next tick", file=sys.stderr)
+        return 0 if ok else 1
+    claim = 2 * settings.sync_tick_seconds + 10
+    print(
+        f"icalfeed: an instance leads; asking it to sync (waiting {claim} s at most for it)",
+        file=sys.stderr,
+    )
     try:
         ok, line = ask_leader(
             shared.hand.client,
             args.full,
-            claim_seconds=2 * tick + 10,
+            claim_seconds=claim,
             run_seconds=HAND_SYNC_SECONDS,
             show=lambda text: print(f"  {text}", file=sys.stderr),
         )

@@ -187,6 +187,9 @@ class RedisLease:
         self._stop = threading.Event()
         self._calls = threading.Lock()
         self._not_before = 0.0  # monotonic: no taking the lease before this
+        # This instance means to lead: it took the lease and has not given it up or seen
+        # another holder. A Redis error does not end it (the heartbeat keeps trying).
+        self._leading = False
 
     def start_heartbeat(self, vital: Callable[[], bool] | None = None) -> None:
         """Renew the lease every third of its life on a thread of its own, so a long sync or
@@ -198,9 +201,9 @@ class RedisLease:
             while not self._stop.wait(interval):
                 try:
                     if vital is None or vital():
-                        if self.held:
+                        if self._leading:
                             self.hold()
-                    elif self.held:
+                    elif self._leading:
                         log.warning("the sync has made no progress; letting the lease go")
                         self.step_down(self.ttl_seconds)
                 except Exception:  # the heartbeat must outlive any surprise
@@ -218,6 +221,7 @@ class RedisLease:
             try:
                 args: list[str | int] = [self.me, self.ttl_ms]
                 self.held = bool(self._hold(keys=[PREFIX + "leader"], args=args))
+                self._leading = self.held
             except redis.RedisError as exc:
                 log.warning("leader lease unavailable (Redis: %s)", exc)
                 self.held = False
@@ -236,6 +240,7 @@ class RedisLease:
             self._give_up()
 
     def _give_up(self) -> None:
+        self._leading = False
         try:
             self._release(keys=[PREFIX + "leader"], args=[self.me])
         except redis.RedisError as exc:  # it runs out by itself

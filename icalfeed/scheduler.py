@@ -14,9 +14,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .sync import Syncer, SyncProgress, SyncReport
+
+if TYPE_CHECKING:
+    from .handsync import HandRequest
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 3600.0
@@ -39,9 +42,9 @@ class Lease(Protocol):
 class HandSync(Protocol):
     """A sync asked for by hand (see `handsync.RedisHandSync`)."""
 
-    def take(self) -> tuple[str, bool] | None: ...
-    def progress(self, request: str, line: str) -> None: ...
-    def finish(self, request: str, ok: bool, line: str) -> None: ...
+    def take(self) -> HandRequest | None: ...
+    def progress(self, request: HandRequest, line: str) -> None: ...
+    def finish(self, request: HandRequest, ok: bool, line: str) -> None: ...
 
 
 class SyncScheduler:
@@ -76,12 +79,20 @@ class SyncScheduler:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop between two pages (a sync keeps what it fetched), then give the lease back."""
+        """Stop between two pages (a sync keeps what it fetched) and give the lease back."""
+        self.halt()
+        self.join(timeout)
+
+    def halt(self) -> None:
+        """Ask nothing more of LL2 and give the lease back at once, so another instance
+        leads while this one finishes (a late write of ours is refused by the lease check)."""
         self._stop.set()
         self.syncer.client.halt()
-        self._thread.join(timeout)
         if self.lease is not None:
             self.lease.release()
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
 
     def next_delay(self) -> float:
         """Seconds until the next attempt: the tick, doubled per consecutive failure."""
@@ -102,10 +113,11 @@ class SyncScheduler:
             self._seen_requests, self._seen_at = made, now
         return now - max(started, self._seen_at) < STALL_LEASES * self.lease.ttl_seconds
 
-    def run_once(self, request: tuple[str, bool] | None = None) -> SyncReport:
-        """One scheduler step (a hand `request` forces a sync, `(id, full)`); never raises,
-        so the thread never dies."""
+    def run_once(self, request: HandRequest | None = None) -> SyncReport:
+        """One scheduler step (a hand `request` forces a sync and always gets an answer);
+        never raises, so the thread never dies."""
         self._run_started = time.monotonic()
+        published = self.syncer.store.published
         try:
             if self.lease is not None and not self.lease.hold():
                 # Another instance leads: follow the snapshot it shares.
@@ -117,12 +129,15 @@ class SyncScheduler:
                 self.syncer.store.reload_if_changed()
                 self.syncer.store.republish_if_stale()
                 report = self._sync(request)
+            self.syncer.store.sync_error = None  # a crash is news only until a clean run
         except Exception as exc:  # a bug must not stop syncing for the life of the server
             log.exception("sync crashed")
             report = SyncReport(error=f"internal: {exc!r}")
             self.syncer.store.sync_error = report.error
         finally:
             self._run_started = None
+        if request is not None:
+            self._answer(request, report, self.syncer.store.published > published)
         # Passes back off one by one; the whole scheduler slows down only when every pass
         # it tried failed (LL2 down), not when one endpoint is broken.
         self.failures = self.failures + 1 if report.error and not report.passes_ok else 0
@@ -143,34 +158,37 @@ class SyncScheduler:
                 log.exception("after-sync hook failed")
         return report
 
-    def _sync(self, request: tuple[str, bool] | None) -> SyncReport:
+    def _sync(self, request: HandRequest | None) -> SyncReport:
         if request is None or self.hand is None:
             return self.syncer.run()
-        ident, full = request
         hand = self.hand
         shown = self.syncer.progress
 
         def relay(progress: SyncProgress) -> None:
             hand.progress(
-                ident,
+                request,
                 f"{progress.phase}: {progress.pages} pages fetched, {progress.items} items, "
                 f"{progress.requests_left} requests left this hour",
             )
 
         self.syncer.progress = relay
         try:
-            report = self.syncer.run(full=full, force=True)
+            return self.syncer.run(full=request.full, force=True)
         finally:
             self.syncer.progress = shown
-        store = self.syncer.store
-        shared = report.ok and store.storage_error is None
-        line = report.line()
-        if report.ok and not shared:
-            line += f"; NOT shared with the other instances: {store.storage_error}"
-        hand.finish(ident, shared, line)
-        return report
 
-    def _take_request(self) -> tuple[str, bool] | None:
+    def _answer(self, request: HandRequest, report: SyncReport, shared: bool) -> None:
+        """Tell the waiting commands how it went: ok only when something was fetched and
+        reached the shared snapshot."""
+        ok, line = hand_outcome(report, shared, self.syncer.store.storage_error)
+        if self.hand is None:
+            return
+        try:
+            self.hand.finish(request, ok, line)
+        except Exception as exc:  # the commands time out and say so
+            log.warning("could not answer a hand sync: %s", exc)
+
+    def _take_request(self) -> HandRequest | None:
         if self.hand is None or self.lease is None or not self.lease.held:
             return None
         try:
@@ -189,3 +207,15 @@ class SyncScheduler:
             if request is not None or time.monotonic() >= due:
                 self.run_once(request)
                 due = time.monotonic() + self.next_delay()
+
+
+def hand_outcome(report: SyncReport, shared: bool, problem: str | None) -> tuple[bool, str]:
+    """Whether a sync asked for by hand reached the instances, and the line that says so."""
+    line = report.line()
+    if not report.ok:
+        return False, line
+    if report.requests == 0:
+        return False, f"{line}; nothing fetched (no request left this hour?), nothing shared"
+    if not shared:
+        return False, f"{line}; NOT shared with the other instances: {problem or 'no leader'}"
+    return True, line

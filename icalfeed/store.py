@@ -110,6 +110,7 @@ class Store:
         self._shared_stamp: str | None = None  # of the shared snapshot we serve (or wrote)
         self._refused_stamp: str | None = None  # a partial shared snapshot we did not take
         self._unshared = False  # our last write to the shared store failed
+        self.published = 0  # snapshots this process wrote to the shared store
         # Problems kept apart, so a good sync never hides a full disk, nor the reverse.
         self.sync_error: str | None = None  # a crash of this process's scheduler
         self.storage_error: str | None = None  # disk or shared store; cleared when it works
@@ -203,9 +204,7 @@ class Store:
         if problem:
             self.storage_error = problem
             return False
-        if self.storage_error:  # the disk's problem, if any, stays
-            kept = [p for p in self.storage_error.split("; ") if not p.startswith("shared store")]
-            self.storage_error = "; ".join(kept) or None
+        self._forget_shared_problems()
         log.warning("the shared snapshot was not ours (%s); published ours again", stamp)
         return True
 
@@ -218,10 +217,21 @@ class Store:
         except Exception as exc:  # the shared store's own errors (Redis, a lost lease)
             self.shared_errors += 1
             log.error("cannot share the new snapshot: %s", exc)
-            self._unshared = True
+            # Read the shared copy afresh on the next tick: a leader puts ours back, and an
+            # instance that lost the lease mid-sync goes back to serving what the others do.
+            self._unshared, self._shared_stamp = True, None
             return f"shared store: {exc}"
         self._shared_stamp, self._unshared = stamp, False
+        self.published += 1
         return None
+
+    def _forget_shared_problems(self) -> None:
+        """The shared copy is good again (ours, or a leader's we took): a failed write of
+        ours no longer matters; the disk's problem, if any, stays."""
+        self._unshared = False
+        if self.storage_error:
+            kept = [p for p in self.storage_error.split("; ") if not p.startswith("shared store")]
+            self.storage_error = "; ".join(kept) or None
 
     def reload_if_changed(self) -> bool:
         """Pick up a snapshot another process wrote (to Redis, or to the shared data dir)."""
@@ -281,6 +291,7 @@ class Store:
             self._refused_stamp = stamp
             return None
         self._shared_stamp = stamp
+        self._forget_shared_problems()
         return snapshot
 
     def _read_shared(self) -> tuple[str, Snapshot] | None:
