@@ -118,7 +118,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         tarpit.install(listener)
         stop.install(listener)
     scheduler = current_runtime(app).scheduler
-    stop.serve(server, listeners, then=scheduler.stop if scheduler else lambda: None)
+    if scheduler is None:
+        stop.serve(server, listeners, first=lambda: None, then=lambda seconds: None)
+    else:  # the lease goes back first: another instance leads while this one drains
+        stop.serve(server, listeners, first=scheduler.halt, then=scheduler.join)
     return 0
 
 

@@ -120,7 +120,7 @@ class RedisSnapshots:
     def write(self, body: bytes, stamp: str) -> None:
         keys = [PREFIX + "leader", PREFIX + "snapshot", PREFIX + "snapshot:stamp"]
         if not self._write(keys=keys, args=[self.owner, body, stamp]):
-            raise LeaseLost("not the leader any more; the snapshot was not shared")
+            raise LeaseLost("not the leader any more, so the snapshot was not shared")
 
 
 class RedisBudget:

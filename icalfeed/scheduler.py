@@ -124,10 +124,13 @@ class SyncScheduler:
                 self.syncer.store.reload_if_changed()
                 report = SyncReport(not_run="another instance is the leader")
             else:
-                # A newer shared snapshot first (a hand sync while no one led), then ours
-                # out again if the shared copy is not it (a failed write, a lost Redis).
-                self.syncer.store.reload_if_changed()
-                self.syncer.store.republish_if_stale()
+                # Ours out first when a write of ours failed (it is the newest); else a newer
+                # shared snapshot first (a hand sync while no one led), then ours out again
+                # if the shared copy is not it (a lost Redis, a partial rebuild).
+                store = self.syncer.store
+                if not (store.unshared and store.republish_if_stale()):
+                    store.reload_if_changed()
+                    store.republish_if_stale()
                 report = self._sync(request)
             self.syncer.store.sync_error = None  # a crash is news only until a clean run
         except Exception as exc:  # a bug must not stop syncing for the life of the server

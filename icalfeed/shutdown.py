@@ -21,7 +21,7 @@ from waitress import wasyncore
 from waitress.channel import HTTPChannel
 
 log = logging.getLogger(__name__)
-DRAIN_SECONDS = 10.0
+DRAIN_SECONDS = 8.0  # + 1 s for the worker threads + 1 s for the sync thread: 10 s at most
 IDLE_GRACE_SECONDS = 0.2
 
 
@@ -50,8 +50,15 @@ class GracefulStop:
 
         listener.readable = readable
 
-    def serve(self, server: Any, listeners: list[Any], then: Callable[[], None]) -> None:
-        """Run the server until SIGTERM/SIGINT, drain it, then call `then`."""
+    def serve(
+        self,
+        server: Any,
+        listeners: list[Any],
+        first: Callable[[], None],
+        then: Callable[[float], None],
+    ) -> None:
+        """Run the server until SIGTERM/SIGINT; then `first` (give up what others may take
+        over at once), drain, and `then(seconds)` (wait for the rest, at most that long)."""
         previous = {
             number: signal.signal(number, self._on_signal)
             for number in (signal.SIGTERM, signal.SIGINT)
@@ -65,9 +72,10 @@ class GracefulStop:
                 signal.signal(number, handler)
         log.info("stopping: no new connections; finishing the responses in flight")
         started = time.monotonic()
+        first()
         left = drain(server, listeners, DRAIN_SECONDS)
-        server.task_dispatcher.shutdown(cancel_pending=False, timeout=2)
-        then()
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=1)
+        then(1.0)
         log.info(
             "stopped in %.1f s%s",
             time.monotonic() - started,

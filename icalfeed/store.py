@@ -125,6 +125,11 @@ class Store:
         return "; ".join(e for e in errors if e) or None
 
     @property
+    def unshared(self) -> bool:
+        """Our last write to the shared store failed: the shared copy is older than ours."""
+        return self._unshared
+
+    @property
     def snapshot(self) -> Snapshot:
         return self._snapshot
 

@@ -26,10 +26,9 @@ seconds: every instance serves /events.ics?start=1957-01-01 with the same ETag a
 all the fake LL2's events in /healthz, exactly one, the key's holder, reports ``leader``; it
 stays so for two more ticks, and every instance then reports ``status: ok``.
 
-KNOWN PRODUCT BUGS (xfail, only on their exact signatures; see `UNSHARED_BUG`,
-`ESCAPED_BUG`): an ex-leader that lost its lease during a sync keeps the result it could not
-share and as a follower serves it (another ETag) and reports ``degraded``; a Redis error
-while the leader records a hand sync's outcome leaves ``degraded`` ("internal: …") behind.
+Two product bugs this test found are fixed and stay covered: an ex-leader that lost its
+lease during a sync kept the result it could not share (another ETag, ``degraded``); a Redis
+error while the leader recorded a hand sync's outcome left ``degraded`` behind.
 
 ``ICALFEED_CHAOS_SEED`` replays a run's random draws (the seed is in every failure); which
 instance leads at a given moment, and so the target of some faults, depends on timing.
@@ -73,27 +72,6 @@ UPSTREAM_DELAY = 0.2  # seconds each fake LL2 answer takes
 SAMPLE_SECONDS = 0.4
 HEALTH_TIMEOUT = 10.0  # generous: two loaded cores
 DOWN = "<redis down>"  # the holder when Redis does not answer
-# The known product bugs (xfail only on these exact signatures, see `Chaos.judge`).
-# 1. What a store reports when its own snapshot did not reach Redis ("shared store
-#    unreachable: …" is another message: a failed read).
-UNSHARED = "shared store: "
-UNSHARED_BUG = (
-    "KNOWN PRODUCT BUG 1: an ex-leader that lost its lease during a sync (paused past the "
-    "lease, or Redis restarted) commits the result locally (Store.commit replaces the served "
-    "snapshot), cannot share it (LeaseLost or a Redis error: storage_error 'shared store: …', "
-    "_unshared), and as a follower never takes the shared snapshot back (Store._read_shared "
-    "skips it: its stamp is still _shared_stamp) nor clears the error (only a leader's "
-    "republish does): it serves other bytes and reports degraded until it leads again or the "
-    "leader shares a new stamp"
-)
-# 2. A Redis error escaping the scheduler's step: "internal: " + redis-py's repr.
-ESCAPED = "internal: network:"
-ESCAPED_BUG = (
-    "KNOWN PRODUCT BUG 2: a Redis error escapes SyncScheduler.run_once (seen: the leader "
-    "records a hand sync's outcome with RedisHandSync.finish, unguarded unlike progress, "
-    "after Redis died during that sync): 'sync crashed', store.sync_error becomes 'internal: "
-    "network:ConnectionError' and stays (degraded) until a later sync contacts LL2"
-)
 
 
 def _get(url: str, timeout: float = 5.0) -> tuple[int, bytes, dict[str, str]]:
@@ -610,24 +588,8 @@ class Chaos:
         return "\n  ".join(lines)
 
     def judge(self, views: list[View], when: str) -> None:
-        """Fail for views that do not agree, or xfail on known bug 1's exact signature:
-        followers reporting an unshared snapshot of theirs and serving a version that is not
-        the shared one, the others agreeing."""
-        shared = self.shared_version()
-        stale = [
-            v
-            for v in views
-            if v.health is not None
-            and v.health["role"] == "follower"
-            and UNSHARED in (v.health["last_error"] or "")
-            and v.health["data_version"] != shared
-        ]
-        rest = [v for v in views if v not in stale]
-        message = f"[ICALFEED_CHAOS_SEED={self.seed}] no agreement {when}:\n  {self.show(views)}"
-        if stale and rest and self.agreed(rest):
-            print(f"{message}\n{self.context()}")
-            pytest.xfail(f"{UNSHARED_BUG}. {message}")
-        self.fail(message)
+        """Fail for views that do not agree."""
+        self.fail(f"[ICALFEED_CHAOS_SEED={self.seed}] no agreement {when}:\n  {self.show(views)}")
 
     def converge(self) -> float:
         """Seconds until every instance serves the same thing; judged past the deadline."""
@@ -643,28 +605,10 @@ class Chaos:
             time.sleep(0.5)
 
     def healthy(self, views: list[View]) -> None:
-        """Every instance reports ok; xfail when each one that does not shows a known bug's
-        signature: 1 (a follower's 'shared store: …') or 2 ('internal: network:…')."""
-        sick = [v for v in views if v.health is None or v.health["status"] != "ok"]
-        if not sick:
-            return
-        message = (
-            f"[ICALFEED_CHAOS_SEED={self.seed}] not ok after converging:\n  {self.show(views)}"
-        )
-        bugs = set()
-        for v in sick:
-            health = v.health or {}
-            error = health.get("last_error") or ""
-            found = set()
-            if health.get("role") == "follower" and UNSHARED in error:
-                found.add(UNSHARED_BUG)
-            if ESCAPED in error:
-                found.add(ESCAPED_BUG)
-            if not found:
-                self.fail(message)
-            bugs |= found
-        print(f"{message}\n{self.context()}")
-        pytest.xfail(f"{'. '.join(sorted(bugs))}. {message}")
+        """Every instance reports ok."""
+        if any(v.health is None or v.health["status"] != "ok" for v in views):
+            message = f"not ok after converging:\n  {self.show(views)}"
+            self.fail(f"[ICALFEED_CHAOS_SEED={self.seed}] {message}")
 
     def cleanup(self) -> None:
         for instance in self.instances:

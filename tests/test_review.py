@@ -123,6 +123,8 @@ class FakeSyncer:
                 "reload_if_changed": lambda self: False,
                 "republish_if_stale": lambda self: False,
                 "sync_error": None,
+                "published": 0,
+                "unshared": False,
             },
         )()
         self.client = type(
@@ -549,3 +551,107 @@ def test_a_sync_keeps_the_disk_error_it_ran_into(online_settings, monkeypatch):
     assert report.ok and len(syncer.store.snapshot.entries) > 200  # served from memory
     assert not syncer.store.path.exists()
     assert "cannot write" in (syncer.store.last_error or "")
+
+
+# ------------------------------------------------------- review of the Redis work (#18/#22)
+
+
+def test_a_scheduler_crash_is_forgotten_after_the_next_clean_run():
+    class Crashing(FakeSyncer):
+        def run(self, **_: object) -> SyncReport:
+            self.runs += 1
+            if self.runs == 1:
+                raise ConnectionError("redis blip")
+            return SyncReport(requests=1)
+
+    syncer = Crashing(0)
+    scheduler = SyncScheduler(syncer, tick_seconds=60)
+    assert "internal" in (scheduler.run_once().error or "")
+    assert "redis blip" in (syncer.store.sync_error or "")
+    assert scheduler.run_once().error is None
+    assert syncer.store.sync_error is None
+
+
+def test_a_hand_sync_that_fetched_nothing_is_not_a_success():
+    from icalfeed.scheduler import hand_outcome
+
+    spent = SyncReport(requests=0, out_of_budget=True)
+    assert hand_outcome(spent, shared=False, problem=None)[0] is False
+    assert "nothing fetched" in hand_outcome(spent, shared=False, problem=None)[1]
+    done = SyncReport(requests=3)
+    assert hand_outcome(done, shared=False, problem="shared store: x") == (
+        False,
+        done.line() + "; NOT shared with the other instances: shared store: x",
+    )
+    assert hand_outcome(done, shared=True, problem=None) == (True, done.line())
+
+
+@needs_redis
+def test_two_hand_syncs_at_once_are_both_answered(rclient):
+    from icalfeed.handsync import RedisHandSync, ask_leader
+
+    answers: list[tuple[bool, str]] = []
+
+    def ask() -> None:
+        answers.append(ask_leader(rclient, False, claim_seconds=5, run_seconds=5, show=print))
+
+    askers = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in askers:
+        thread.start()
+    time.sleep(0.5)
+    request = RedisHandSync(rclient).take()  # the leader's tick: both at once, one sync
+    assert request is not None and len(request.ids) == 2
+    RedisHandSync(rclient).finish(request, True, "sync done")
+    for thread in askers:
+        thread.join(10)
+    assert answers == [(True, "sync done"), (True, "sync done")]
+
+
+@needs_redis
+def test_an_unclaimed_hand_sync_is_withdrawn_and_never_run_later(rclient):
+    from icalfeed.handsync import RedisHandSync, ask_leader
+
+    ok, line = ask_leader(rclient, False, claim_seconds=0.5, run_seconds=1, show=print)
+    assert not ok and "no leading instance" in line
+    assert RedisHandSync(rclient).take() is None
+
+
+@needs_redis
+def test_the_heartbeat_renews_through_a_redis_error(rclient):
+    from icalfeed import redisstate
+
+    lease = redisstate.RedisLease(rclient, 1.5)
+    assert lease.hold()
+    sent, failed = lease._hold, []
+
+    def flaky(**kwargs):
+        if not failed:
+            failed.append(True)
+            raise redisstate.redis.ConnectionError("blip")
+        return sent(**kwargs)
+
+    lease._hold = flaky
+    lease.start_heartbeat()
+    try:
+        time.sleep(3.5)  # two lease periods: one failed renewal, then the others
+        assert failed and rclient.get("icalfeed:leader") == lease.me.encode()
+    finally:
+        lease.release()
+
+
+@needs_redis
+def test_an_ex_leader_whose_write_was_refused_serves_what_the_others_do(
+    tmp_path, redis_url, fake_ll2
+):
+    first, first_syncer, client = _instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
+    assert first_syncer.run().ok
+    client.set("icalfeed:leader", "another-instance", px=60_000)  # ours lapsed, taken
+    changed = dict(next(iter(fake_ll2.events.values())), name="Seen only by the ex-leader")
+    changed["last_updated"] = "2026-11-28T00:00:00Z"
+    fake_ll2.upsert(changed)
+    first_syncer.run(force=True)  # its sync ends after the lease is gone: write refused
+    assert "not the leader" in (first.storage_error or "")
+    SyncScheduler(first_syncer, 60, lease=first_syncer.lease).run_once()  # a follower's tick
+    others, _, _ = _instance(tmp_path, "b", redis_url, fake_ll2.base_url)
+    assert first.snapshot.version == others.snapshot.version
+    assert first.last_error is None
