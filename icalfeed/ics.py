@@ -16,7 +16,7 @@ from icalendar.enums import CLASS, STATUS, TRANSP
 from . import __version__
 from .meaning import ATTRIBUTION, Meaning, launch_window, period_label
 from .models import Event, Launch
-from .snapshot import Entry
+from .snapshot import Entry, Move
 from .titles import CalendarMeta
 
 PRODID = f"-//icalfeed//icalfeed {__version__}//EN"
@@ -143,7 +143,9 @@ def fold(line: str, limit: int = 75) -> str:
 
 
 def meaning_of(entry: Entry) -> Meaning:
-    return Meaning.of(entry.item, first_seen=entry.first_seen, removed_at=entry.removed_at)
+    return Meaning.of(
+        entry.item, first_seen=entry.first_seen, removed_at=entry.removed_at, moves=entry.moves
+    )
 
 
 def vevent(entry: Entry, alarms: Sequence[int] = ()) -> VEvent:
@@ -156,6 +158,7 @@ def vevent(entry: Entry, alarms: Sequence[int] = ()) -> VEvent:
             first_seen=entry.first_seen,
             removed_at=entry.removed_at,
             alarms=alarms,
+            moves=entry.moves,
         )
     return event_vevent(item, entry, alarms)
 
@@ -163,7 +166,7 @@ def vevent(entry: Entry, alarms: Sequence[int] = ()) -> VEvent:
 def event_vevent(event: Event, entry: Entry, alarms: Sequence[int] = ()) -> VEvent:
     """One LL2 event as a VEVENT."""
     meaning = meaning_of(entry)
-    component = _component(meaning, entry.sequence, describe(event, entry.removed_at))
+    component = _component(meaning, entry.sequence, describe(event, entry.removed_at, meaning))
     if event.image_url:
         component.add("IMAGE", event.image_url, parameters={"VALUE": "URI"})
     _add_alarms(component, meaning, alarms, event.name)
@@ -205,7 +208,9 @@ def alarm(minutes: int, name: str) -> Alarm:
     return component
 
 
-def describe(event: Event, removed_at: datetime | None = None) -> str:
+def describe(
+    event: Event, removed_at: datetime | None = None, meaning: Meaning | None = None
+) -> str:
     """Plain text that reads well in the small description box of a calendar app."""
     lines: list[str] = []
     if removed_at is not None:
@@ -217,6 +222,8 @@ def describe(event: Event, removed_at: datetime | None = None) -> str:
     else:
         period = period_label(event.start, event.precision)
         lines.append(f"When: NET {period} ({event.precision.label})")
+    if meaning is not None and meaning.moved:
+        lines.append(meaning.moved)
     if event.location:
         lines.append(f"Where: {event.location}")
     if event.agencies:
@@ -262,10 +269,11 @@ def launch_vevent(
     first_seen: datetime,
     removed_at: datetime | None = None,
     alarms: Sequence[int] = (),
+    moves: tuple[Move, ...] = (),
 ) -> VEvent:
     """One launch as a VEVENT; its UID depends on the LL2 launch UUID alone."""
-    meaning = Meaning.of(launch, first_seen=first_seen, removed_at=removed_at)
-    component = _component(meaning, sequence, describe_launch(launch, removed_at))
+    meaning = Meaning.of(launch, first_seen=first_seen, removed_at=removed_at, moves=moves)
+    component = _component(meaning, sequence, describe_launch(launch, removed_at, meaning))
     pad = launch.pad
     if pad and pad.latitude is not None and pad.longitude is not None:
         component.add("GEO", (pad.latitude, pad.longitude))
@@ -275,7 +283,9 @@ def launch_vevent(
     return component
 
 
-def describe_launch(launch: Launch, removed_at: datetime | None = None) -> str:
+def describe_launch(
+    launch: Launch, removed_at: datetime | None = None, meaning: Meaning | None = None
+) -> str:
     """Plain text for a calendar's description box."""
     lines: list[str] = []
     if removed_at is not None:
@@ -295,6 +305,8 @@ def describe_launch(launch: Launch, removed_at: datetime | None = None) -> str:
     else:
         period = period_label(launch.net, launch.precision)
         lines.append(f"When: NET {period} ({launch.precision.label})")
+    if meaning is not None and meaning.moved:
+        lines.append(meaning.moved)
     for label, value in (
         ("Provider", launch.provider_name),
         ("Rocket", launch.rocket),

@@ -63,7 +63,9 @@ def _dumps(value: Any) -> str:
 
 
 def _meaning(entry: Entry) -> Meaning:
-    return Meaning.of(entry.item, first_seen=entry.first_seen, removed_at=entry.removed_at)
+    return Meaning.of(
+        entry.item, first_seen=entry.first_seen, removed_at=entry.removed_at, moves=entry.moves
+    )
 
 
 def event_json(entry: Entry) -> dict[str, Any]:
@@ -176,8 +178,18 @@ def launch_json(entry: Entry) -> dict[str, Any]:
 
 
 def _programs_and_media(item: Item, meaning: Meaning) -> dict[str, Any]:
-    """The fields events and launches share: programs, webcasts, links and the image."""
+    """The fields events and launches share: programs, webcasts, links, the image, and the
+    dates it had before (newest first; empty when it never moved)."""
     return {
+        "moves": [
+            {
+                "was": _iso(m.start),
+                "precision": m.precision.name.lower(),
+                "until": _iso(m.until),
+            }
+            for m in meaning.moves
+        ],
+        "moved": meaning.moved,  # the same in words, as the calendar's description says it
         "programs": [{"id": p.id, "name": p.name, "slug": p.slug} for p in item.programs],
         "webcast": meaning.webcast,
         "webcast_live": item.webcast_live,

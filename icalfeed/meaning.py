@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from .models import Event, Item, Launch, Precision, Video
+from .snapshot import Move
 
 ATTRIBUTION = "Data: Launch Library 2 by The Space Devs (https://thespacedevs.com/llapi)"
 CANCELLED_PREFIX = "Cancelled: "
@@ -42,6 +43,7 @@ class Meaning:
     location: str | None
     categories: tuple[str, ...]
     reminders: bool  # whether `alarm=` reminders belong on it
+    moves: tuple[Move, ...] = ()  # its earlier dates, newest first
 
     @property
     def all_day(self) -> bool:
@@ -53,10 +55,30 @@ class Meaning:
         that shows the period beside it)."""
         return cancelled_title(self.name, self.cancelled)
 
+    @property
+    def moved(self) -> str | None:
+        """Its earlier dates in words, newest first: "Moved 2 times: was 12 Dec 2026
+        14:00 UTC until 3 Dec 2026; was NET December 2026 until 1 Nov 2026"."""
+        if not self.moves:
+            return None
+        count = len(self.moves)
+        earlier = "; ".join(
+            f"was {date_words(m.start, m.precision)} until {m.until:%-d %b %Y}" for m in self.moves
+        )
+        return f"Moved {count} time{'s' if count > 1 else ''}: {earlier}"
+
     @classmethod
-    def of(cls, item: Item, *, first_seen: datetime, removed_at: datetime | None) -> Meaning:
+    def of(
+        cls,
+        item: Item,
+        *,
+        first_seen: datetime,
+        removed_at: datetime | None,
+        moves: tuple[Move, ...] = (),
+    ) -> Meaning:
         """The meaning of an item as icalfeed holds it: first seen at `first_seen` (the
-        stamp of items LL2 never dated), gone upstream since `removed_at` (or not)."""
+        stamp of items LL2 never dated), gone upstream since `removed_at` (or not), earlier
+        dates `moves`."""
         cancelled = removed_at is not None
         if isinstance(item, Launch):
             name, (start, end) = launch_name(item), launch_span(item)
@@ -79,6 +101,7 @@ class Meaning:
             location=item.location,
             categories=categories,
             reminders=takes_reminders(item, removed_at),
+            moves=moves,
         )
 
 
@@ -120,6 +143,15 @@ def period_label(when: datetime, precision: Precision) -> str:
     if precision is Precision.DECADE:
         return f"{when.year // 10 * 10}s"
     return f"{when:%-d %B %Y}"
+
+
+def date_words(when: datetime, precision: Precision) -> str:
+    """A date as well as it is known: "12 Dec 2026 14:00 UTC", "12 Dec 2026", "NET Q3 2026"."""
+    if precision.is_timed:
+        return f"{when:%-d %b %Y %H:%M} UTC"
+    if precision.is_day:
+        return f"{when:%-d %b %Y}"
+    return f"NET {period_label(when, precision)}"
 
 
 def best_video_url(videos: Sequence[Video]) -> str | None:

@@ -54,6 +54,7 @@ class Row:
     type_name: str | None
     location: str | None
     webcast: str | None
+    moved: str | None = None  # its earlier dates in words, when it moved
 
 
 def admitted(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -223,7 +224,9 @@ def feed_url_for(base: str, query: FeedQuery, catalog: Catalog, fmt: str) -> str
 
 def row_for(entry: Entry) -> Row:
     item = entry.item
-    meaning = Meaning.of(item, first_seen=entry.first_seen, removed_at=entry.removed_at)
+    meaning = Meaning.of(
+        item, first_seen=entry.first_seen, removed_at=entry.removed_at, moves=entry.moves
+    )
     precision = item.precision
     start = item.start.astimezone(UTC)
     type_name: str | None
@@ -249,6 +252,7 @@ def row_for(entry: Entry) -> Row:
         type_name=type_name,
         location=meaning.location,
         webcast=meaning.webcast,
+        moved=meaning.moved,
     )
 
 

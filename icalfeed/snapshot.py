@@ -22,7 +22,7 @@ from typing import Any
 
 from .catalog import Catalog
 from .errors import SnapshotError
-from .models import PLURAL, Event, Item, Launch, parse_datetime, parse_record
+from .models import PLURAL, Event, Item, Launch, Precision, parse_datetime, parse_record
 
 FORMAT = "icalfeed-snapshot/2"
 # Version 1 held events only; it is read as a version 2 without launches.
@@ -34,6 +34,32 @@ REMOVAL_GRACE = timedelta(days=7)
 REMOVAL_MARGIN = timedelta(hours=6)
 # Pruned items whose last SEQUENCE is remembered (about 60 bytes each on disk).
 MAX_RETIRED = 20_000
+MAX_MOVES = 10  # previous dates kept per item, newest first
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A date an item had before it moved, and when the move was seen here."""
+
+    start: datetime
+    precision: Precision
+    until: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start": _iso(self.start),
+            "precision": self.precision.name,
+            "until": _iso(self.until),
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Move:
+        start, until = parse_datetime(raw.get("start")), parse_datetime(raw.get("until"))
+        if start is None or until is None:
+            raise ValueError(f"a move without its dates: {raw!r}")
+        name = str(raw.get("precision") or "")
+        precision = Precision[name] if name in Precision.__members__ else Precision.UNKNOWN
+        return cls(start, precision, until)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +72,8 @@ class Entry:
     first_seen: datetime
     last_seen: datetime
     removed_at: datetime | None
-    digest: str  # of record, sequence and removal: what a feed can show
+    digest: str  # of record, sequence, removal and moves: what a feed can show
+    moves: tuple[Move, ...] = ()  # its earlier dates, newest first (at most MAX_MOVES)
 
     @classmethod
     def create(
@@ -58,6 +85,7 @@ class Entry:
         first_seen: datetime,
         last_seen: datetime,
         removed_at: datetime | None,
+        moves: tuple[Move, ...] = (),
     ) -> Entry:
         # first_seen is content only for items without last_updated (it is their DTSTAMP).
         payload = json.dumps(
@@ -66,13 +94,14 @@ class Entry:
                 sequence,
                 removed_at.isoformat() if removed_at else None,
                 None if item.last_updated else first_seen.isoformat(),
+                *([[m.to_json() for m in moves]] if moves else []),
             ],
             sort_keys=True,
             separators=(",", ":"),
             ensure_ascii=False,
         )
         digest = hashlib.sha256(payload.encode()).hexdigest()[:32]
-        return cls(item, record, sequence, first_seen, last_seen, removed_at, digest)
+        return cls(item, record, sequence, first_seen, last_seen, removed_at, digest, moves)
 
     def changed(self, **updates: Any) -> Entry:
         """A copy with some fields replaced and the digest recomputed."""
@@ -81,6 +110,7 @@ class Entry:
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
             "removed_at": self.removed_at,
+            "moves": self.moves,
         }
         item = updates.pop("item", self.item)
         record = updates.pop("record", self.record)
@@ -249,12 +279,16 @@ class Snapshot:
                 # A stale copy (pages overlap, or a replica lags): proof of life, not news.
                 item, record = old.item, old.record
             moved = item.timing != old.item.timing or old.removed_at is not None
+            moves = old.moves
+            if (item.start, item.precision) != (old.item.start, old.item.precision):
+                moves = (Move(old.item.start, old.item.precision, now), *moves)[:MAX_MOVES]
             updated = old.changed(
                 item=item,
                 record=record,
                 sequence=old.sequence + 1 if moved else old.sequence,
                 last_seen=now,
                 removed_at=None,
+                moves=moves,
             )
             entries[item.key] = updated
             if updated.digest == old.digest:
@@ -330,6 +364,7 @@ class Snapshot:
                     "first_seen": _iso(e.first_seen),
                     "last_seen": _iso(e.last_seen),
                     "removed_at": _iso(e.removed_at),
+                    **({"moves": [m.to_json() for m in e.moves]} if e.moves else {}),
                 }
                 for e in self.ordered_entries
             ],
@@ -363,6 +398,11 @@ class Snapshot:
                     first_seen=parse_datetime(entry.get("first_seen")) or seen,
                     last_seen=seen,
                     removed_at=parse_datetime(entry.get("removed_at")),
+                    moves=tuple(
+                        Move.from_json(m)
+                        for m in entry.get("moves") or ()
+                        if isinstance(m, Mapping)
+                    )[:MAX_MOVES],
                 )
             retired = {str(k): int(v) for k, v in (data.get("retired") or {}).items()}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

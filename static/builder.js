@@ -123,6 +123,18 @@
       tag.textContent = "date not final";
       when.append(tag);
     }
+    if (event.moved) {  // the earlier dates, on hover and on keyboard focus
+      const tag = document.createElement("span");
+      tag.className = "tag moved";
+      tag.tabIndex = 0;
+      tag.title = event.moved;
+      tag.textContent = "moved";
+      const words = document.createElement("span");
+      words.className = "visually-hidden";
+      words.textContent = `: ${event.moved}`;
+      tag.append(words);
+      when.append(tag);
+    }
     const title = document.createElement("span");
     title.className = "event-title";
     // text, never HTML: LL2 data is untrusted. The server's own words for the item (its

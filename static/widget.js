@@ -19,13 +19,14 @@
 
   function chip(event) {
     const link = document.createElement("a");
-    link.className = "chip" + (event.precision.vague ? " vague" : "");
+    link.className = "chip" + (event.precision.vague ? " vague" : "") + (event.moved ? " moved" : "");
     link.href = event.webcast && /^https?:\/\//.test(event.webcast) ? event.webcast : `#${event.uid.split("@")[0]}`;
     if (event.webcast) { link.target = "_blank"; link.rel = "noopener"; }
     const when = event.all_day ? (event.net || "all day")
       : new Date(event.start).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
     link.textContent = event.display_name;
-    link.title = `${event.title} — ${when}` + (event.all_day ? "" : ` (${event.start.slice(11, 16)} UTC)`);
+    link.title = `${event.title} — ${when}` + (event.all_day ? "" : ` (${event.start.slice(11, 16)} UTC)`) +
+      (event.moved ? `. ${event.moved}` : "");
     return link;
   }
 
