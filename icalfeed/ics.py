@@ -292,7 +292,11 @@ def describe_launch(
         lines += [f"Removed from Launch Library 2 on {removed_at:%Y-%m-%d}.", ""]
     if launch.status:
         lines.append(f"Status: {launch.status.name}")
-    for label, reason in (("Hold", launch.hold_reason), ("Failure", launch.fail_reason)):
+    for label, reason in (
+        ("Hold", launch.hold_reason),
+        ("Failure", launch.fail_reason),
+        ("Weather", launch.weather),
+    ):
         if reason:
             lines.append(f"{label}: {reason}")
     if launch.precision.is_timed:
@@ -324,6 +328,12 @@ def describe_launch(
             lines.append(f"Map: {launch.pad.map_url}")
     if launch.mission_description:
         lines += ["", launch.mission_description]
+    if launch.updates:
+        lines += ["", "Latest from Launch Library 2:"]
+        for update in launch.updates:
+            when = f"{update.at:%-d %b %Y %H:%M} UTC: " if update.at else ""
+            link = f" ({update.url})" if update.url else ""
+            lines.append(f"- {when}{update.comment}{link}")
     if launch.videos:
         lines += ["", "Watch:"]
         lines += [f"- {v.title or v.publisher or 'Video'}: {v.url}" for v in launch.videos]

@@ -133,6 +133,8 @@ def launch_json(entry: Entry) -> dict[str, Any]:
         if launch.status
         else None,
         "hold_reason": launch.hold_reason,
+        "weather_concerns": launch.weather,
+        "updates": [{"at": _iso(u.at), "comment": u.comment, "url": u.url} for u in launch.updates],
         "fail_reason": launch.fail_reason,
         "probability": launch.probability,
         "sequence": entry.sequence,

@@ -66,6 +66,18 @@ class Pad:
     map_url: str | None
 
 
+MAX_UPDATES = 3  # LL2's newest launch updates kept (the record and the feeds)
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchUpdate:
+    """One of LL2's own notes on a launch: "Now targeting Jul 20 at 14:49 UTC"."""
+
+    at: datetime | None
+    comment: str
+    url: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class Launch:
     """One LL2 launch (2.2.0/2.3.0 list or detailed mode, and the 2.0/2.1 shape)."""
@@ -100,6 +112,8 @@ class Launch:
     videos: tuple[Video, ...]
     info_links: tuple[Link, ...]
     programs: tuple[Program, ...]
+    updates: tuple[LaunchUpdate, ...] = ()  # LL2's newest notes, newest first
+    weather: str | None = None  # LL2's weather concerns, when it has any
 
     @classmethod
     def from_ll2(cls, raw: Mapping[str, Any]) -> Launch:
@@ -150,6 +164,8 @@ class Launch:
                 info_links_of({"info_urls": _first_list(raw, "info_urls", "infoURLs")})
             ),
             programs=tuple(each(raw.get("program"), program_of)),
+            updates=_updates(raw.get("updates")),
+            weather=as_line(raw.get("weather_concerns")) or None,
         )
 
     @property
@@ -212,8 +228,10 @@ _LAUNCH_FIELDS: dict[str, Any] = {
             "feature_image",
             "tbddate",
             "tbdtime",
+            "weather_concerns",
         ]
     },
+    "updates": {"comment": None, "info_url": None, "created_on": None},
     "net_precision": {"id": None, "name": None},
     "status": _NAMED,
     "launch_service_provider": _NAMED,
@@ -247,7 +265,29 @@ def slim_launch_record(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of an LL2 launch with only what `Launch.from_ll2` reads."""
     kept = _keep(raw, _LAUNCH_FIELDS)
     assert isinstance(kept, dict)
+    if isinstance(kept.get("updates"), list):  # a busy launch has dozens: the newest few
+        notes = [u for u in kept["updates"] if isinstance(u, Mapping)]
+        notes.sort(key=lambda u: str(u.get("created_on") or ""), reverse=True)
+        kept["updates"] = notes[:MAX_UPDATES]
     return kept
+
+
+def _updates(raw: Any) -> tuple[LaunchUpdate, ...]:
+    notes = (
+        [
+            LaunchUpdate(
+                parse_datetime(u.get("created_on")),
+                as_line(u.get("comment")),
+                as_url(u.get("info_url")),
+            )
+            for u in raw
+            if isinstance(u, Mapping) and as_line(u.get("comment"))
+        ]
+        if isinstance(raw, list)
+        else []
+    )
+    notes.sort(key=lambda u: u.at.isoformat() if u.at else "", reverse=True)
+    return tuple(notes[:MAX_UPDATES])
 
 
 def _keep(raw: Any, spec: Mapping[str, Any]) -> Any:
