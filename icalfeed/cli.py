@@ -187,11 +187,7 @@ def _sync_for_cluster(
 
 
 def _show_progress(progress: SyncProgress) -> None:
-    print(
-        f"  {progress.phase}: {progress.pages} pages fetched, {progress.items} items, "
-        f"{progress.requests_left} requests left this hour",
-        file=sys.stderr,
-    )
+    print(f"  {progress.line()}", file=sys.stderr)
 
 
 def _render(settings: Settings, args: argparse.Namespace) -> int:

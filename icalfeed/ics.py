@@ -83,7 +83,7 @@ class Piece:
         lines = vevent(entry).content_lines()
         body = b"".join(fold(line).encode() + b"\r\n" for line in lines if line)
         item = entry.item
-        if not meaning_of(entry).reminders:
+        if not Meaning.of_entry(entry).reminders:
             return cls(body, None)
         description = vText(clean_line(item.name)).to_ical().decode()
         head = b"BEGIN:VALARM\r\nACTION:DISPLAY\r\n" + fold(f"DESCRIPTION:{description}").encode()
@@ -142,12 +142,6 @@ def fold(line: str, limit: int = 75) -> str:
     return "\r\n ".join(parts)
 
 
-def meaning_of(entry: Entry) -> Meaning:
-    return Meaning.of(
-        entry.item, first_seen=entry.first_seen, removed_at=entry.removed_at, moves=entry.moves
-    )
-
-
 def vevent(entry: Entry, alarms: Sequence[int] = ()) -> VEvent:
     """One VEVENT for an event or a launch; its UID depends on the LL2 id alone."""
     item = entry.item
@@ -165,7 +159,7 @@ def vevent(entry: Entry, alarms: Sequence[int] = ()) -> VEvent:
 
 def event_vevent(event: Event, entry: Entry, alarms: Sequence[int] = ()) -> VEvent:
     """One LL2 event as a VEVENT."""
-    meaning = meaning_of(entry)
+    meaning = Meaning.of_entry(entry)
     component = _component(meaning, entry.sequence, describe(event, entry.removed_at, meaning))
     if event.image_url:
         component.add("IMAGE", event.image_url, parameters={"VALUE": "URI"})

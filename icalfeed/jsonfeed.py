@@ -62,16 +62,10 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1)
 
 
-def _meaning(entry: Entry) -> Meaning:
-    return Meaning.of(
-        entry.item, first_seen=entry.first_seen, removed_at=entry.removed_at, moves=entry.moves
-    )
-
-
 def event_json(entry: Entry) -> dict[str, Any]:
     event = entry.item
     assert isinstance(event, Event)
-    meaning = _meaning(entry)
+    meaning = Meaning.of_entry(entry)
     return {
         "kind": "event",
         "id": event.id,
@@ -105,7 +99,7 @@ def event_json(entry: Entry) -> dict[str, Any]:
 def launch_json(entry: Entry) -> dict[str, Any]:
     launch = entry.item
     assert isinstance(launch, Launch)
-    meaning = _meaning(entry)
+    meaning = Meaning.of_entry(entry)
     pad = launch.pad
     return {
         "kind": "launch",

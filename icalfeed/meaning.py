@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from .models import Event, Item, Launch, Precision, Video
-from .snapshot import Move
+from .snapshot import Entry, Move
 
 ATTRIBUTION = "Data: Launch Library 2 by The Space Devs (https://thespacedevs.com/llapi)"
 CANCELLED_PREFIX = "Cancelled: "
@@ -66,6 +66,13 @@ class Meaning:
             f"was {date_words(m.start, m.precision)} until {m.until:%-d %b %Y}" for m in self.moves
         )
         return f"Moved {count} time{'s' if count > 1 else ''}: {earlier}"
+
+    @classmethod
+    def of_entry(cls, entry: Entry) -> Meaning:
+        """The meaning of a snapshot entry (what every output shows)."""
+        return cls.of(
+            entry.item, first_seen=entry.first_seen, removed_at=entry.removed_at, moves=entry.moves
+        )
 
     @classmethod
     def of(

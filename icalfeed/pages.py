@@ -224,9 +224,7 @@ def feed_url_for(base: str, query: FeedQuery, catalog: Catalog, fmt: str) -> str
 
 def row_for(entry: Entry) -> Row:
     item = entry.item
-    meaning = Meaning.of(
-        item, first_seen=entry.first_seen, removed_at=entry.removed_at, moves=entry.moves
-    )
+    meaning = Meaning.of_entry(entry)
     precision = item.precision
     start = item.start.astimezone(UTC)
     type_name: str | None

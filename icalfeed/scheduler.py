@@ -168,11 +168,7 @@ class SyncScheduler:
         shown = self.syncer.progress
 
         def relay(progress: SyncProgress) -> None:
-            hand.progress(
-                request,
-                f"{progress.phase}: {progress.pages} pages fetched, {progress.items} items, "
-                f"{progress.requests_left} requests left this hour",
-            )
+            hand.progress(request, progress.line())
 
         self.syncer.progress = relay
         try:

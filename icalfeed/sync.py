@@ -146,6 +146,12 @@ class SyncProgress:
     items: int  # of this pass
     requests_left: int
 
+    def line(self) -> str:
+        return (
+            f"{self.phase}: {self.pages} pages fetched, {self.items} items, "
+            f"{self.requests_left} requests left this hour"
+        )
+
 
 @dataclass
 class SyncReport:

@@ -62,6 +62,12 @@ LAUNCH_FIXTURES = Path(__file__).parent / "data" / "launches"
 _STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
 
+def detailed_launch() -> dict[str, Any]:
+    """A fresh copy of the first launch of the real detailed 2.2.0 page."""
+    path = next(LAUNCH_FIXTURES.glob("ll2-2.2.0_ll_launch-upcoming_mode-detailed*.json"))
+    return copy.deepcopy(json.loads(path.read_text())["results"][0])
+
+
 def rebased_launches(now: datetime) -> list[dict[str, Any]]:
     """The ten detailed 2.2.0 fixture launches moved to NETs 1, 6, 11 … 46 days after `now`
     (windows moved with them, last edited three days ago), and three copies turned into past

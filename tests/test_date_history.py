@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 from conftest import ICSCHECK, settings_against
+from flask.testing import FlaskClient
 from icalendar import Calendar
 from synctools import Clock, make_syncer
 
@@ -26,6 +27,17 @@ def move(fake_ll2, syncer, clock, date: str, **extra: str) -> None:
     changed.update(date=date, last_updated=stamp, **extra)
     fake_ll2.upsert(changed)
     assert syncer.run().ok
+
+
+@pytest.fixture
+def moved_once(tmp_path, fake_ll2) -> FlaskClient:
+    """A client of an app whose event 384 moved once, at 12:21 on 25 Nov 2026."""
+    clock = Clock()
+    settings = settings_against(fake_ll2, tmp_path / "var")
+    syncer = make_syncer(settings, clock)
+    assert syncer.run().ok
+    move(fake_ll2, syncer, clock, "2026-12-26T14:00:00Z")
+    return create_app(settings, start_sync=False).test_client()
 
 
 def test_each_move_keeps_the_date_before_it_newest_first_and_bounded(online_settings, fake_ll2):
@@ -57,13 +69,8 @@ def test_an_edit_that_keeps_the_date_is_no_move(online_settings, fake_ll2):
     assert syncer.store.snapshot.entries[KEY].moves == ()
 
 
-def test_the_calendar_and_the_json_tell_the_story(tmp_path, fake_ll2):
-    clock = Clock()
-    settings = settings_against(fake_ll2, tmp_path / "var")
-    syncer = make_syncer(settings, clock)
-    assert syncer.run().ok
-    move(fake_ll2, syncer, clock, "2026-12-26T14:00:00Z")
-    client = create_app(settings, start_sync=False).test_client()
+def test_the_calendar_and_the_json_tell_the_story(moved_once, tmp_path):
+    client = moved_once
     body = client.get("/events.ics?start=1957-01-01").data
     (event,) = [
         e for e in Calendar.from_ical(body).walk("VEVENT") if e["UID"] == "ll2-event-384@icalfeed"
@@ -92,13 +99,8 @@ def test_a_damaged_move_is_a_damaged_snapshot(bad, tmp_path):
         Snapshot.from_json(data, "snapshot")
 
 
-def test_pages_mark_a_moved_item_with_its_earlier_date(tmp_path, fake_ll2):
-    clock = Clock()
-    settings = settings_against(fake_ll2, tmp_path / "var")
-    syncer = make_syncer(settings, clock)
-    assert syncer.run().ok
-    move(fake_ll2, syncer, clock, "2026-12-26T14:00:00Z")
-    client = create_app(settings, start_sync=False).test_client()
+def test_pages_mark_a_moved_item_with_its_earlier_date(moved_once):
+    client = moved_once
     page = client.get("/widget?start=2026-11-01&view=agenda").data.decode()
     assert 'class="tag moved" tabindex="0" title="Moved 1 time: was ' in page
     data = json.loads(client.get("/events.json?start=1957-01-01").data)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from icalendar import Calendar
+from ll2data import detailed_launch as detailed
 
 from icalfeed import ics
 from icalfeed.models import Launch
@@ -17,11 +17,6 @@ from icalfeed.titles import CalendarMeta
 LAUNCHES = Path(__file__).parent / "data" / "launches"
 SEEN = datetime(2026, 7, 1, tzinfo=UTC)
 META = CalendarMeta("Launches", "Test launches", "icalfeed-launch-test", "launches.ics")
-
-
-def detailed() -> dict:
-    path = next(LAUNCHES.glob("ll2-2.2.0_ll_launch-upcoming_mode-detailed*.json"))
-    return copy.deepcopy(json.loads(path.read_text())["results"][0])
 
 
 def mapped(raw: dict, **options) -> Calendar:

@@ -3,14 +3,12 @@ slimmed record, shown in DESCRIPTION and the JSON."""
 
 from __future__ import annotations
 
-import copy
-import json
 import subprocess
 from datetime import UTC, datetime
-from pathlib import Path
 
 from conftest import ICSCHECK
 from icalendar import Calendar
+from ll2data import detailed_launch as detailed
 
 from icalfeed import ics
 from icalfeed.jsonfeed import launch_json
@@ -19,14 +17,8 @@ from icalfeed.models.launches import MAX_UPDATES, slim_launch_record
 from icalfeed.snapshot import Entry
 from icalfeed.titles import CalendarMeta
 
-LAUNCHES = Path(__file__).parent / "data" / "launches"
 SEEN = datetime(2026, 7, 1, tzinfo=UTC)
 META = CalendarMeta("Launches", "Test launches", "icalfeed-launch-test", "launches.ics")
-
-
-def detailed() -> dict:
-    path = next(LAUNCHES.glob("ll2-2.2.0_ll_launch-upcoming_mode-detailed*.json"))
-    return copy.deepcopy(json.loads(path.read_text())["results"][0])
 
 
 def test_the_newest_updates_survive_the_slimmed_record():
