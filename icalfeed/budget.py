@@ -28,6 +28,7 @@ class BudgetStatus:
     used: int
     paused_until: float | None
     next_request_at: float  # Unix time when a request may be made (now when possible)
+    stamps: tuple[float, ...] = ()  # when the requests of the last hour went out
 
     @property
     def remaining(self) -> int:
@@ -45,6 +46,21 @@ def next_request_time(
     if paused_until and paused_until > next_at:
         next_at = paused_until
     return next_at
+
+
+def spare_requests(status: BudgetStatus, planned: list[float], now: float) -> int:
+    """How many requests may go at `now` and still leave room under the ceiling for one at
+    each of the `planned` times of the coming hour, in the sliding hour ending at each."""
+    if status.paused_until:
+        return 0
+    times = sorted(t for t in planned if t < now + WINDOW_SECONDS)
+    room = status.remaining
+    for position, at in enumerate(times):
+        since = at - WINDOW_SECONDS
+        taken = sum(1 for s in status.stamps if s > since)
+        taken += sum(1 for earlier in times[:position] if earlier > since)
+        room = min(room, status.limit - taken - 1)
+    return max(0, room)
 
 
 class Budget(Protocol):
@@ -90,7 +106,7 @@ class RequestBudget:
         now = self.clock()
         next_at = next_request_time(stamps, self.limit, paused_until, now)
         active_pause = paused_until if paused_until and paused_until > now else None
-        return BudgetStatus(self.limit, len(stamps), active_pause, next_at)
+        return BudgetStatus(self.limit, len(stamps), active_pause, next_at, tuple(stamps))
 
     def _read(self) -> tuple[list[float], float | None]:
         try:

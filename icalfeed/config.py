@@ -37,10 +37,10 @@ class Settings:
     reconcile_minutes: int = 60
     incremental_minutes: int = 20
     launch_incremental_minutes: int = 10
-    # Launches: synced at all; kept from this many days back; the reconcile (removal check)
-    # reads the next `launch_horizon_days`, one page in practice.
+    # Launches: synced at all; kept from this many days back (0: LL2's whole history, from
+    # 1957); the reconcile (removal check) reads the next `launch_horizon_days`, one page.
     launches: bool = True
-    launch_history_days: int = 60
+    launch_history_days: int = 0
     launch_horizon_days: int = 30
     # Each changes pass starts this far below the newest change read, so an edit that
     # becomes visible late (a slow commit, clocks apart on LL2's servers) is still read.
@@ -111,11 +111,12 @@ class Settings:
             "reconcile_minutes",
             "incremental_minutes",
             "launch_incremental_minutes",
-            "launch_history_days",
             "launch_horizon_days",
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"ICALFEED_{name.upper()} must be 1 or more")
+        if self.launch_history_days < 0:
+            raise ConfigError("ICALFEED_LAUNCH_HISTORY_DAYS must be 0 (everything) or more")
         if self.sync_overlap_minutes < 0 or self.audit_minutes < 0:
             raise ConfigError(
                 "ICALFEED_SYNC_OVERLAP_MINUTES and ICALFEED_AUDIT_MINUTES must be >= 0"

@@ -101,6 +101,16 @@ def _stream(runtime: Runtime, state: SyncState, kind: str, budget: BudgetStatus)
         "last_changes": _iso(state.changes_at),
         "watermark": state.watermark,
         "backfill_complete": state.backfill_complete,
+        # The history backfill, newest change first: how far down it has read, how many items
+        # it read and how many LL2 says are left, and how far back it reaches (null: all).
+        "history": {
+            "complete": state.backfill_complete,
+            "reached": state.history.stamp,
+            "read": state.history_read,
+            "left": state.history_left,
+            "days": state.history_days,
+            "last_page": _iso(state.history_at),
+        },
         "last_audit": _iso(state.audited_at),
         # Passes failing now, each backing off alone: {"reconcile": {…}}.
         "failing": {

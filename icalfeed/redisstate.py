@@ -164,7 +164,7 @@ class RedisBudget:
         stamps = sorted(float(stamp) - server_now + local for stamp in answer[2:])
         paused_local = paused - server_now + local if paused > server_now else None
         next_at = next_request_time(stamps, self.limit, paused_local, local)
-        return BudgetStatus(self.limit, len(stamps), paused_local, next_at)
+        return BudgetStatus(self.limit, len(stamps), paused_local, next_at, tuple(stamps))
 
 
 class RedisLease:

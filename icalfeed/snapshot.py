@@ -151,8 +151,15 @@ class SyncState:
     """Where syncing one kind of item stands; persisted with the snapshot so a restart
     resumes."""
 
-    changes: Cursor = Cursor()  # the changes pass (the backfill from an empty cursor)
+    changes: Cursor = Cursor()  # the changes pass: every change from where history began
     audit: Cursor = Cursor()  # the slow safety-net re-read of the whole history
+    # The history backfill walks down from the moment it began, newest change first (its
+    # `stamp` is the second it is read down to); it is complete when it reached the bottom.
+    history: Cursor = Cursor()
+    history_days: int | None = None  # how far back that history reaches (None: all of it)
+    history_read: int = 0  # items the backfill read so far
+    history_left: int | None = None  # items LL2 says are still below it
+    history_at: datetime | None = None  # its last page
     backfill_complete: bool = False
     changes_at: datetime | None = None  # last finished pass over changed items
     reconciled_at: datetime | None = None  # last complete read of the upcoming window
@@ -164,6 +171,16 @@ class SyncState:
     attempted_at: datetime | None = None
     last_error: str | None = None
     last_error_at: datetime | None = None
+
+    @property
+    def history_started(self) -> bool:
+        return self.history.stamp is not None or self.history.done
+
+    def history_covers(self, days: int | None) -> bool:
+        """Whether the backfill begun (or done) reaches back as far as `days` asks."""
+        if not self.history_started:
+            return False
+        return self.history_days is None or (days is not None and days <= self.history_days)
 
     @property
     def watermark(self) -> str | None:
@@ -379,10 +396,11 @@ class Snapshot:
             raise SnapshotError("not an icalfeed snapshot (format marker missing)")
         try:
             if data["format"] in OLD_FORMATS:
-                streams = {Event.kind: _state_from(data.get("sync") or {})}
+                streams = {Event.kind: _state_from(Event.kind, data.get("sync") or {})}
             else:
                 streams = {
-                    str(kind): _state_from(raw) for kind, raw in (data.get("streams") or {}).items()
+                    str(kind): _state_from(str(kind), raw)
+                    for kind, raw in (data.get("streams") or {}).items()
                 }
             entries: dict[str, Entry] = {}
             for entry in data["entries"]:
@@ -421,6 +439,11 @@ def _state_json(state: SyncState) -> dict[str, Any]:
         "watermark": state.changes.stamp,  # the name of format 1 and early format 2
         "changes": _cursor_json(state.changes),
         "audit": _cursor_json(state.audit),
+        "history": _cursor_json(state.history),
+        "history_days": state.history_days,
+        "history_read": state.history_read,
+        "history_left": state.history_left,
+        "history_at": _iso(state.history_at),
         "backfill_complete": state.backfill_complete,
         "changes_at": _iso(state.changes_at),
         "reconciled_at": _iso(state.reconciled_at),
@@ -445,15 +468,32 @@ def _cursor_json(cursor: Cursor) -> dict[str, Any]:
     }
 
 
-def _state_from(raw: Mapping[str, Any]) -> SyncState:
+def _state_from(kind: str, raw: Mapping[str, Any]) -> SyncState:
     changes = _cursor_from(raw.get("changes"))
     if changes.stamp is None and raw.get("watermark"):
         # Written before cursors: a watermark from a finished pass.
         changes = Cursor(str(raw["watermark"]), None, bool(raw.get("backfill_complete")))
+    complete = bool(raw.get("backfill_complete"))
+    if "history" in raw:
+        history = _cursor_from(raw.get("history"))
+        days = raw.get("history_days")
+        history_days = int(days) if isinstance(days, int) else None
+    else:
+        # Written when the changes pass was the backfill: events were read back to the
+        # first one; launches only from 60 days ago, so their history is still to come.
+        done = complete and kind == Event.kind
+        history, history_days = (Cursor(done=True), None) if done else (Cursor(), None)
+        complete = done
+    left = raw.get("history_left")
     return SyncState(
         changes=changes,
         audit=_cursor_from(raw.get("audit")),
-        backfill_complete=bool(raw.get("backfill_complete")),
+        history=history,
+        history_days=history_days,
+        history_read=int(raw.get("history_read") or 0),
+        history_left=int(left) if isinstance(left, int) else None,
+        history_at=parse_datetime(raw.get("history_at")),
+        backfill_complete=complete,
         changes_at=parse_datetime(raw.get("changes_at")),
         reconciled_at=parse_datetime(raw.get("reconciled_at")),
         succeeded_at=parse_datetime(raw.get("succeeded_at")),

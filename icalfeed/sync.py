@@ -10,9 +10,14 @@ when due:
    id (one more request, only when something is missing): still there means it moved out
    of the window (a launch slipping past the horizon) and is updated; gone means deleted.
 2. *Changes* (``/events/?ordering=last_updated&last_updated__gte=<cursor>``, the same on
-   ``/launches/`` limited to recent and future launches): from an empty cursor this is the
-   backfill, resumed hour after hour as the budget allows; afterwards only what changed.
-3. *Audit*, the safety net: one page at a time of the same walk over the whole history,
+   ``/launches/``, capped by ``ICALFEED_LAUNCH_HISTORY_DAYS`` when set): what changed since
+   the last pass, at each stream's cadence; on a new data dir, from the moment it began.
+3. *History*, the backfill: everything stamped before that moment, walking down
+   (``ordering=-last_updated&last_updated__lte=<cursor>``, the newest change first), paid
+   only with requests the reconciles and changes passes due in the coming hour leave over
+   (`_spare`), so it never delays them; an item edited meanwhile gets a new stamp and is
+   read by the changes pass.  Resumed hour after hour until it reaches the bottom.
+4. *Audit*, the safety net: one page at a time of the changes walk over the whole history,
    at most every ``ICALFEED_AUDIT_MINUTES`` and only with requests to spare, so whatever an
    LL2 glitch (or a bug of ours) left behind is repaired within a cycle.
 
@@ -34,10 +39,15 @@ so a group larger than one pass's budget goes on where it stopped.  Once a walk 
 the end, the next one starts ``ICALFEED_SYNC_OVERLAP_MINUTES`` below the newest stamp read,
 for edits that become visible late; what it reads twice merges to no change.
 
+The history walks down by the same rules mirrored: after a page, everything stamped in a
+later second than its last item is read, and that second is asked again.
+
 All passes draw on one shared budget, and each pass of each stream fails alone: it backs off
 (1, 2, 4 … minutes, at most an hour) while the others go on.  Reconciles go first, the
 stream waiting longest first; the changes passes then split what is left, so one stream's
-long backfill cannot starve the other; the audit takes only a spare request.  Every page is
+long walk cannot starve the other; the histories and the audit take only spare requests
+(with a budget too small for the cadence, never spare, the histories take turns with the
+changes passes instead).  Every page is
 merged and saved as it arrives, so a failure or an empty budget midway keeps everything
 fetched so far, and the snapshot is never replaced by a partial one.
 """
@@ -53,7 +63,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .budget import Budget, RequestBudget
+from .budget import Budget, RequestBudget, spare_requests
 from .config import Settings
 from .errors import UpstreamError
 from .locks import file_lock
@@ -68,12 +78,10 @@ MAX_RECHECKED = 50
 # How long an item LL2 still lists by id, but whose copy here stays stale, is not re-asked.
 RECHECK_QUIET = timedelta(hours=24)
 # The passes, by the names /healthz reports them under.
-RECONCILE, CHANGES, AUDIT = "reconcile", "changes", "audit"
+RECONCILE, CHANGES, HISTORY, AUDIT = "reconcile", "changes", "history", "audit"
 # One failing pass waits 1, 2, 4 … minutes before it is tried again, at most an hour.
 PASS_BACKOFF = timedelta(minutes=1)
 PASS_BACKOFF_CAP = timedelta(hours=1)
-# The audit spends a request only when at least this many are left in the hour.
-AUDIT_RESERVE = 1
 log = logging.getLogger(__name__)
 
 
@@ -105,13 +113,29 @@ class Stream:
             params["last_updated__gte"] = since
         return params
 
+    def history_params(self, second: str, now: datetime) -> dict[str, str | int]:
+        """The first page of items stamped in or before `second`, newest change first."""
+        params: dict[str, str | int] = {
+            "mode": "detailed",
+            "ordering": "-last_updated",
+            "last_updated__lte": _end_of(second),
+        }
+        if self.history is not None:
+            params["net__gte"] = _stamp(now - self.history)
+        return params
+
+    @property
+    def history_days(self) -> int | None:
+        """How far back this stream is synced, in days (None: the whole history)."""
+        return None if self.history is None else self.history.days
+
     def tie_params(self, second: str, offset: int, now: datetime) -> dict[str, str | int]:
         """Items stamped within one `second`, in id order (total and stable), from `offset`."""
         params: dict[str, str | int] = {
             "mode": "detailed",
             "ordering": "id",
             "last_updated__gte": second,
-            "last_updated__lte": second.removesuffix("Z") + ".999999Z",
+            "last_updated__lte": _end_of(second),
         }
         if self.history is not None:
             params["net__gte"] = _stamp(now - self.history)
@@ -130,7 +154,11 @@ def streams_for(settings: Settings) -> tuple[Stream, ...]:
                 "launches/",
                 parse_launches,
                 settings.launch_incremental_minutes,
-                history=timedelta(days=settings.launch_history_days),
+                history=(
+                    timedelta(days=settings.launch_history_days)
+                    if settings.launch_history_days
+                    else None
+                ),
                 horizon=timedelta(days=settings.launch_horizon_days),
             )
         )
@@ -171,6 +199,7 @@ class SyncReport:
     out_of_budget: bool = False
     not_run: str | None = None  # why nothing was attempted
     backfill_complete: bool = False
+    history_left: int | None = None  # items the unfinished backfills still have to read
     requests_left: int = 0
 
     @property
@@ -194,6 +223,8 @@ class SyncReport:
             text += "; stopped at the hourly budget, resumes later"
         if not self.backfill_complete:
             text += "; history backfill still in progress"
+            if self.history_left is not None:
+                text += f" ({self.history_left} items to go)"
         if self.error:
             text += f"; error: {self.error}"
         return text
@@ -235,9 +266,8 @@ class Syncer:
         now = self.clock()
         base = self.store.synced_base()
         snap = base
-        if full:
-            for stream in self.streams:
-                snap = snap.with_sync(stream.kind, changes=Cursor(), backfill_complete=False)
+        for stream in self.streams:
+            snap = self._begin_history(stream, snap, now, restart=full)
         requests_before = self.client.requests_made
         work = _Work(snap)
         eager = force or full
@@ -262,25 +292,20 @@ class Syncer:
             s
             for s in self.streams
             if self._may_run(s, CHANGES, work.snap, now, eager)
-            and (
-                eager
-                or not work.snap.sync(s.kind).backfill_complete
-                or _due(work.snap.sync(s.kind).changes_at, now, s.incremental_minutes)
-            )
+            and (eager or _due(work.snap.sync(s.kind).changes_at, now, s.incremental_minutes))
         ]
-        ordered = _longest_waiting(changes, work.snap, "changes_at")
-        for position, stream in enumerate(ordered):
-            # A fair share of what is left, so a long backfill cannot starve the rest.
+        passes = [(s, CHANGES) for s in changes]
+        if not eager and self._budget_below_cadence():
+            # No request will ever be spare: the histories take turns with the changes.
+            passes += [(s, HISTORY) for s in self._histories_ready(work.snap, now, eager)]
+        for position, (stream, name) in enumerate(_longest_waiting_passes(passes, work.snap)):
+            # A fair share of what is left, so one long walk cannot starve the rest.
             left = self.client.budget.status().remaining
-            share = max(1, left // (len(ordered) - position))
-            self._attempt(
-                stream,
-                CHANGES,
-                work,
-                report,
-                now,
-                functools.partial(self._changes, stream, work, report, now, share),
-            )
+            share = max(1, left // (len(passes) - position))
+            walk = self._changes if name == CHANGES else self._history_pages
+            action = functools.partial(walk, stream, work, report, now, share)
+            self._attempt(stream, name, work, report, now, action)
+        self._history(work, report, now, eager)
         self._audit(work, report, now)
         report.error = "; ".join(report.errors) or None
         snap = work.snap
@@ -289,12 +314,39 @@ class Syncer:
         if snap.version != base.version or snap.streams != base.streams:
             self.store.commit(snap)
         report.backfill_complete = all(snap.sync(s.kind).backfill_complete for s in self.streams)
+        lefts = [snap.sync(s.kind).history_left for s in self.streams]
+        if not report.backfill_complete and all(n is not None for n in lefts):
+            report.history_left = sum(n or 0 for n in lefts)
         report.requests_left = self.client.budget.status().remaining
         report.seconds = time.monotonic() - started
         if report.requests == 0 and report.error is None and not report.out_of_budget:
             report.not_run = "nothing due yet"
         (log.warning if report.error else log.info)(report.line())
         return report
+
+    def _begin_history(
+        self, stream: Stream, snap: Snapshot, now: datetime, *, restart: bool
+    ) -> Snapshot:
+        """Starts the history backfill of a stream that has none reaching back as far as the
+        settings ask (a new data dir, a longer ICALFEED_LAUNCH_HISTORY_DAYS, `--full`): it
+        walks down from now, and a changes pass that has not begun reads up from here."""
+        state = snap.sync(stream.kind)
+        if not restart and state.history_covers(stream.history_days):
+            return snap
+        changes = state.changes
+        if changes.stamp is None and not changes.done:
+            # Edits stamped a little before now may become visible late: the overlap.
+            overlap = timedelta(minutes=self.settings.sync_overlap_minutes)
+            changes = Cursor(_stamp(now - overlap))
+        return snap.with_sync(
+            stream.kind,
+            changes=changes,
+            history=Cursor(_stamp(now)),
+            history_days=stream.history_days,
+            history_read=0,
+            history_left=None,
+            backfill_complete=False,
+        )
 
     def _may_run(
         self, stream: Stream, name: str, snap: Snapshot, now: datetime, eager: bool
@@ -452,10 +504,77 @@ class Syncer:
             work.snap = work.snap.with_sync(
                 stream.kind, changes=replace(reached, stamp=kept, cap=None)
             )
-        audited = work.snap.sync(stream.kind).audited_at or now  # a backfill read it all
-        work.snap = work.snap.with_sync(
-            stream.kind, backfill_complete=True, changes_at=now, audited_at=audited
+        work.snap = work.snap.with_sync(stream.kind, changes_at=now)
+
+    def _history(self, work: _Work, report: SyncReport, now: datetime, eager: bool) -> None:
+        """The backfill: pages of each unfinished history, paid only with requests the passes
+        due in the coming hour leave over (with everything left, when run by hand). The
+        stream that waited longest goes first, so two histories take turns."""
+        ready = self._histories_ready(work.snap, now, eager)
+        if not ready:
+            return
+        spare = self.client.budget.status().remaining if eager else self._spare(work.snap, now)
+        ordered = _longest_waiting(ready, work.snap, "history_at")
+        for position, stream in enumerate(ordered):
+            share = -(-spare // (len(ordered) - position))  # rounded up: one goes first
+            if share <= 0:
+                return
+            asked = self.client.requests_made
+            self._attempt(
+                stream,
+                HISTORY,
+                work,
+                report,
+                now,
+                functools.partial(self._history_pages, stream, work, report, now, share),
+            )
+            spare -= self.client.requests_made - asked
+
+    def _histories_ready(self, snap: Snapshot, now: datetime, eager: bool) -> list[Stream]:
+        return [
+            s
+            for s in self.streams
+            if not snap.sync(s.kind).history.done and self._may_run(s, HISTORY, snap, now, eager)
+        ]
+
+    def _budget_below_cadence(self) -> bool:
+        """Whether the reconciles and changes passes alone, at their cadence, need every
+        request of the hour (a low ICALFEED_REQUESTS_PER_HOUR)."""
+        per_hour = sum(
+            -(-60 // self.settings.reconcile_minutes) + -(-60 // s.incremental_minutes)
+            for s in self.streams
         )
+        return self.client.budget.limit <= per_hour
+
+    def _history_pages(
+        self, stream: Stream, work: _Work, report: SyncReport, now: datetime, max_pages: int
+    ) -> None:
+        work.new_pass()
+        cursor = work.snap.sync(stream.kind).history
+        asked = self.client.requests_made
+        done = self._walk(stream, work, report, now, cursor, max_pages, HISTORY)
+        if self.client.requests_made > asked:  # its turn is over only when it had one
+            work.snap = work.snap.with_sync(stream.kind, history_at=now)
+        if done:
+            audited = work.snap.sync(stream.kind).audited_at or now  # it read it all
+            work.snap = work.snap.with_sync(
+                stream.kind, backfill_complete=True, history_left=0, audited_at=audited
+            )
+            self.store.commit(work.snap)
+
+    def _spare(self, snap: Snapshot, now: datetime) -> int:
+        """Requests that may go now and still leave room, in every sliding hour, for each
+        reconcile and changes pass due in the coming hour, at its cadence."""
+        planned: list[datetime] = []
+        for stream in self.streams:
+            state = snap.sync(stream.kind)
+            for name, last, minutes in (
+                (RECONCILE, state.reconciled_at, self.settings.reconcile_minutes),
+                (CHANGES, state.changes_at, stream.incremental_minutes),
+            ):
+                planned += _due_times(last, minutes, now, state.health(name).retry_at)
+        status = self.client.budget.status()
+        return spare_requests(status, [t.timestamp() for t in planned], now.timestamp())
 
     def _audit(self, work: _Work, report: SyncReport, now: datetime) -> None:
         """One page of the slow re-read of a stream's history, when one is due and the hour
@@ -465,7 +584,7 @@ class Syncer:
         last = max((st.audited_at for st in states if st.audited_at), default=None)
         if not minutes or report.out_of_budget or not _due(last, now, minutes):
             return
-        if self.client.budget.status().remaining < AUDIT_RESERVE:
+        if self._spare(work.snap, now) < 1:
             return
         ready = [
             s
@@ -498,11 +617,14 @@ class Syncer:
         """Read up to `max_pages` pages of `stream` in `last_updated` order from `cursor`
         (the scheme is in the module docstring), saving the cursor as `name` after every
         page; True when the walk reached the end."""
-        phase = "changed" if name == CHANGES else "audited"
+        phase = {CHANGES: "changed", HISTORY: "history of", AUDIT: "audited"}[name]
+        down = name == HISTORY  # the backfill walks down from where it began
         for _ in range(max_pages):
             if cursor.tie is not None and cursor.stamp is not None:
                 offset, size = cursor.tie
                 params = stream.tie_params(cursor.stamp, offset, now)
+            elif down and cursor.stamp is not None:
+                params = stream.history_params(cursor.stamp, now)
             else:
                 params = stream.changes_params(cursor.stamp, now)
             page = self.client.page(stream.path, params, stream.parse)
@@ -511,14 +633,22 @@ class Syncer:
             self._absorb(stream, work, page, report, now, phase)
             before = cursor
             if cursor.tie is not None and cursor.stamp is not None:
-                cursor = _after_tie_page(cursor, page, offset, size)
+                cursor = _after_tie_page(cursor, page, offset, size, down)
             else:
-                cursor = _after_page(cursor, page)
+                cursor = _after_page(cursor, page, down)
+            if down:
+                state = work.snap.sync(stream.kind)
+                left = state.history_left
+                if before.tie is None and page.count is not None:
+                    left = max(0, page.count - page.size)
+                work.snap = work.snap.with_sync(
+                    stream.kind, history_read=state.history_read + page.size, history_left=left
+                )
             if cursor == replace(before, cap=None):
                 raise UpstreamError("paging-loop", f"LL2 paging does not move on (at {page.url})")
             cursor = replace(cursor, cap=before.cap)  # carried until the walk ends
             work.snap = work.snap.with_sync(stream.kind, **{name: cursor})
-            if name == CHANGES:
+            if name != AUDIT:
                 # Saved page by page: a walk interrupted here resumes from this cursor.
                 self.store.commit(work.snap)
             if cursor.done:
@@ -570,6 +700,20 @@ def _due(last: datetime | None, now: datetime, minutes: int) -> bool:
     return last is None or now - last >= timedelta(minutes=minutes)
 
 
+def _longest_waiting_passes(
+    passes: list[tuple[Stream, str]], snap: Snapshot
+) -> list[tuple[Stream, str]]:
+    """Changes and history passes, the one that waited longest first."""
+    never = datetime.min.replace(tzinfo=None)
+
+    def waited(entry: tuple[Stream, str]) -> datetime:
+        state = snap.sync(entry[0].kind)
+        when = state.changes_at if entry[1] == CHANGES else state.history_at
+        return when.replace(tzinfo=None) if when else never
+
+    return sorted(passes, key=waited)
+
+
 def _longest_waiting(streams: list[Stream], snap: Snapshot, attribute: str) -> list[Stream]:
     """Never-done first, then the oldest; ties keep the configured order."""
     never = datetime.min.replace(tzinfo=None)
@@ -581,6 +725,27 @@ def _longest_waiting(streams: list[Stream], snap: Snapshot, attribute: str) -> l
     return sorted(streams, key=waited)
 
 
+def _due_times(
+    last: datetime | None, minutes: int, now: datetime, retry_at: datetime | None = None
+) -> list[datetime]:
+    """When a pass run every `minutes` (last at `last`; failing, tried again at `retry_at`)
+    falls due in the coming hour."""
+    step = timedelta(minutes=minutes)
+    at = now if last is None else max(now, last + step)
+    if retry_at is not None:
+        at = max(now, retry_at)
+    times = []
+    while at < now + timedelta(hours=1):
+        times.append(at)
+        at += step
+    return times
+
+
+def _end_of(second: str) -> str:
+    """The last instant of a whole-second stamp, for an inclusive upper bound."""
+    return second.removesuffix("Z") + ".999999Z"
+
+
 def _stamp(moment: datetime) -> str:
     """Whole seconds, UTC: the cursor's unit (a stamp's fraction never moves it)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -590,9 +755,12 @@ def _parse_stamp(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
-def _after_page(cursor: Cursor, page: Page) -> Cursor:
-    """Where a keyset walk stands after one page asked from `cursor.stamp` onward."""
-    seconds = sorted({_stamp(s) for s in page.parsed.stamps})
+def _after_page(cursor: Cursor, page: Page, down: bool = False) -> Cursor:
+    """Where a keyset walk stands after one page asked from `cursor.stamp` onward (or, for
+    the history walking `down`, from `cursor.stamp` downward)."""
+    seconds = sorted({_stamp(s) for s in page.parsed.stamps}, reverse=down)
+    if page.is_last and down:
+        return Cursor(cursor.stamp, None, done=True)
     if page.is_last:
         newest = max([*seconds, cursor.stamp or ""]) or None
         return Cursor(newest, None, done=True)
@@ -605,7 +773,9 @@ def _after_page(cursor: Cursor, page: Page) -> Cursor:
     return Cursor(seconds[0], tie=(0, 0))
 
 
-def _after_tie_page(cursor: Cursor, page: Page, offset: int, size: int) -> Cursor:
+def _after_tie_page(
+    cursor: Cursor, page: Page, offset: int, size: int, down: bool = False
+) -> Cursor:
     """Where the walk through one second's items stands after the page at `offset`; `size`
     is the group's size the previous page reported (0 on the first)."""
     assert cursor.stamp is not None
@@ -616,8 +786,9 @@ def _after_tie_page(cursor: Cursor, page: Page, offset: int, size: int) -> Curso
         # those after them moved up, and as many may have slid below `offset`. Back up.
         return Cursor(cursor.stamp, tie=(max(0, offset - left), count))
     if page.size == 0 or (page.next_url is None and offset + page.size >= count):
-        # The whole second is read: go on from the next one.
-        return Cursor(_stamp(_parse_stamp(cursor.stamp) + timedelta(seconds=1)))
+        # The whole second is read: go on from the next one (the one below, walking down).
+        step = timedelta(seconds=-1 if down else 1)
+        return Cursor(_stamp(_parse_stamp(cursor.stamp) + step))
     return Cursor(cursor.stamp, tie=(offset + page.size, count))
 
 

@@ -18,6 +18,8 @@ from icalfeed import runtime as runtime_module
 from icalfeed.admission import ClientBudgets, RenderLane
 from icalfeed.config import Settings
 
+pytest_plugins = ["redistools"]  # the redis_url and rclient fixtures
+
 ICSCHECK = Path(__file__).resolve().parents[1] / ".cache" / "icscheck" / "validate_ics.sh"
 
 
@@ -56,6 +58,16 @@ def fake_ll2() -> Iterator[FakeLL2]:
     server = FakeLL2(upstream_events()).start()
     yield server
     server.stop()
+
+
+# Cadences slow enough that the schedule of the coming hour leaves most of the budget spare:
+# a server's first sync then reads the small fixture history whole (with the defaults it
+# would take one page an hour; tests/test_launch_sync.py tests that schedule).
+SPARE_CADENCE_ENV = {
+    "ICALFEED_INCREMENTAL_MINUTES": "120",
+    "ICALFEED_LAUNCH_INCREMENTAL_MINUTES": "120",
+    "ICALFEED_RECONCILE_MINUTES": "120",
+}
 
 
 def settings_against(fake: FakeLL2, data_dir: Path, **changes: Any) -> Settings:

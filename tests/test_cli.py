@@ -78,9 +78,9 @@ def test_sync_shows_progress_and_fills_the_snapshot(env, monkeypatch, capsys, fa
     monkeypatch.setenv("ICALFEED_UPSTREAM_URL", fake_ll2.base_url)
     assert main(["sync"]) == 0
     err = capsys.readouterr().err
-    assert "upcoming events: 1 pages fetched" in err and "changed events: 3 pages fetched" in err
+    assert "upcoming events: 1 pages fetched" in err and "history of events: 3 pages fetched" in err
     assert "upcoming launches: 1 pages fetched, 0 items" in err
-    assert "requests left this hour" in err and "sync done: 6 requests" in err
+    assert "requests left this hour" in err and "sync done: 8 requests" in err
     snapshot = json.loads((env / "var" / "snapshot.json").read_text())
     assert len(snapshot["entries"]) == len(fake_ll2.events)
 

@@ -42,10 +42,11 @@ def settings(tmp_path, fake) -> Settings:
 
 
 def synced(settings: Settings) -> tuple[Clock, Syncer]:
-    """A syncer after its first sync at START (default budget), and its clock."""
+    """A syncer after a first sync at START run by hand (so the histories, small here, are
+    read to the end at once with the default budget), and its clock."""
     clock = Clock(START)
     syncer = make_syncer(settings, clock)
-    syncer.run()
+    assert syncer.run(force=True).backfill_complete
     return clock, syncer
 
 
@@ -53,8 +54,8 @@ def launch_keys(syncer: Syncer) -> set[str]:
     return {k for k in syncer.store.snapshot.entries if k.startswith("launch:")}
 
 
-def expected_keys(fake: FakeLL2, now: datetime, history_days: int = 60) -> set[str]:
-    floor = now - timedelta(days=history_days)
+def expected_keys(fake: FakeLL2, now: datetime, history_days: int | None = None) -> set[str]:
+    floor = now - timedelta(days=history_days) if history_days else datetime.min.replace(tzinfo=UTC)
     return {
         f"launch:{x['id']}"
         for x in fake.launches.values()
@@ -68,25 +69,38 @@ def launches_feed(syncer: Syncer, now: datetime) -> Calendar:
     return Calendar.from_ical(render_feed("ics", snapshot, query, now, 2000).body)
 
 
-def test_first_sync_reads_both_kinds_in_six_requests(settings, fake):
+def test_first_sync_reads_the_windows_and_changes_and_the_history_follows(settings, fake):
+    """A fresh data dir: the upcoming windows and the changes from now on at once (one
+    request each), the whole history (launches from 1957: no `net__gte`) from the requests
+    the cadence leaves over, newest change first."""
     clock = Clock(START)
     syncer = make_syncer(settings, clock)
     report = syncer.run()
     assert report.ok, report.line()
-    assert len(fake.requests_for("events")) == 4  # 1 upcoming + 3 history pages
+    # The one request to spare this hour (beside 7 changes passes due) went to the history.
+    assert len(fake.requests) == 5 and len(fake.requests_for("events")) == 3
     upcoming, changes = fake.requests_for("launches")  # one page each
     assert upcoming.path == "/2.3.0/launches/upcoming/"
     assert upcoming.params["net__lte"] == (START + timedelta(days=30)).strftime(STAMP)
-    assert changes.params["net__gte"] == (START - timedelta(days=60)).strftime(STAMP)
-    assert changes.params["ordering"] == "last_updated"
-    assert "last_updated__gte" not in changes.params
-    assert launch_keys(syncer) == expected_keys(fake, START)
-    assert len(launch_keys(syncer)) < len(fake.launches)  # the 200-day-old one stays out
+    assert changes.params["ordering"] == "last_updated" and "net__gte" not in changes.params
+    assert changes.params["last_updated__gte"] == "2026-11-25T11:50:00Z"  # now - overlap
     state = syncer.store.snapshot.sync("launch")
-    assert state.backfill_complete and state.watermark == max(
-        x["last_updated"] for x in fake.launches.values()
-    )
-    assert report.seen["launch"] > 0 and "launches" in report.line()
+    assert not state.backfill_complete and state.history.stamp == START.strftime(STAMP)
+    assert "history backfill still in progress" in report.line()
+    for _ in range(8 * 60):  # the scheduler's one-minute ticks
+        clock.advance(minutes=1)
+        if syncer.run().backfill_complete:
+            break
+    history = [r for r in fake.requests if r.params.get("ordering") == "-last_updated"]
+    assert {r.path for r in history} == {"/2.3.0/events/", "/2.3.0/launches/"}
+    first = next(r for r in history if r.path == "/2.3.0/launches/")
+    assert first.params["last_updated__lte"] == "2026-11-25T12:00:00.999999Z"
+    assert "net__gte" not in first.params
+    assert launch_keys(syncer) == expected_keys(fake, START)
+    assert any(x["net"] < "2026-06" for x in fake.launches.values())  # the 200-day-old one
+    state = syncer.store.snapshot.sync("launch")
+    assert state.backfill_complete and state.history.done and state.history_left == 0
+    assert clock.now - START < timedelta(hours=6)
 
 
 def test_changed_launch_arrives_by_the_watermark_and_moves(settings, fake):
@@ -248,59 +262,124 @@ def test_if_ll2_ignores_the_id_filter_nothing_is_removed(settings, fake, monkeyp
     assert syncer.store.snapshot.entries[f"launch:{deleted}"].removed_at is None
 
 
-def test_three_hours_of_syncing_stay_in_budget_and_keep_both_kinds_fresh(settings, fake):
-    clock = Clock(START)
-    syncer = make_syncer(settings, clock)
-    stamps: list[tuple[datetime, str]] = []
-    fake.on_request = lambda seen: stamps.append((clock.now, seen.path))
-    audits: list[tuple[datetime, str]] = []  # pages of the safety net's slow re-read
+def history_upstream(now: datetime, launches: int) -> FakeLL2:
+    """The fixture events, and `launches` launches: the rebased ten upcoming and copies of
+    them as past launches, one every 9 days back from `now`, last edited at their NET."""
+    base = rebased_launches(now)
+    made = base[:10]
+    for number in range(launches - len(made)):
+        launch = copy.deepcopy(base[number % 10])
+        launch["id"] = f"10000000-0000-4000-8000-{number:012d}"
+        launch["slug"] = f"{launch['slug']}-{number}"
+        net = now - timedelta(days=2 + 9 * number)
+        for name, shift in (("net", 0), ("window_start", 0), ("window_end", 2)):
+            launch[name] = (net + timedelta(hours=shift)).strftime(STAMP)
+        launch["status"] = {"id": 3, "name": "Launch Successful", "abbrev": "Success"}
+        launch["last_updated"] = (net + timedelta(hours=1)).strftime(STAMP)
+        made.append(launch)
+    return FakeLL2(upstream_events(), launches=made).start()
 
-    def audited(progress) -> None:
-        if progress.phase.startswith("audited"):
-            audits.append((clock.now, f"/2.3.0/{progress.phase.split()[1]}/"))
 
-    syncer.progress = audited
-    stopped = []
-    for minute in range(180):
-        report = syncer.run()
-        if report.out_of_budget:
-            stopped.append(minute)
-        clock.advance(minutes=1)
-    # Never more than the hourly budget in any hour, events and launches together.
-    for when, _ in stamps:
-        in_hour = [t for t, _ in stamps if when <= t < when + timedelta(hours=1)]
-        assert len(in_hour) <= settings.requests_per_hour
-    # The audit takes only what the schedule leaves, from an hour after the backfill.
-    assert audits and all(t >= START + timedelta(minutes=59) for t, _ in audits)
-    assert len(audits) <= 3
-    for audit in audits:
-        stamps.remove(audit)
-    # Once the backfill's extra pages have left the hour, the schedule fits the budget
-    # with room to spare: 1 + 3 event requests and 1 + 6 launch requests an hour.
-    assert all(minute <= 61 for minute in stopped), stopped
-    late = [(t, p) for t, p in stamps if t >= START + timedelta(minutes=70)]
-    for when, _ in late:
-        if when + timedelta(hours=1) <= START + timedelta(minutes=180):
-            assert len([t for t, _ in late if when <= t < when + timedelta(hours=1)]) <= 11
-    for path, most in (("/2.3.0/launches/", 10), ("/2.3.0/events/", 20)):
-        times = [t for t, p in late if p == path]
-        gaps = [(b - a).total_seconds() / 60 for a, b in pairwise(times)]
-        assert times and max(gaps) <= most, (path, gaps)
-    for path in ("/2.3.0/launches/upcoming/", "/2.3.0/events/upcoming/"):
-        assert 1 <= len([t for t, p in late if p == path]) <= 2  # hourly
+def test_the_backfill_never_delays_the_cadence_and_completes_within_the_budget(settings):
+    """Free-tier budget, simulated clock, a fresh data dir and 6 pages of launch history
+    beside 3 of events: no sliding hour over 12 requests; launch changes read every 10
+    minutes and event changes every 20 from the first minute, the backfill running or not; a
+    scrub made mid-backfill shows within that cadence; the backfill completes; the audit
+    waits for it."""
+    upstream = history_upstream(START, 600)
+    try:
+        settings = replace(settings, upstream_url=upstream.base_url)
+        clock = Clock(START)
+        syncer = make_syncer(settings, clock)
+        sent: list[tuple[datetime, str, str]] = []  # when, path, ordering
+        upstream.on_request = lambda seen: sent.append(
+            (clock.now, seen.path, seen.params.get("ordering", ""))
+        )
+        audits: list[datetime] = []  # pages of the safety net's slow re-read
+        syncer.progress = lambda p: audits.append(clock.now) if p.phase.startswith("aud") else 0
+        scrubbed = _launch_at(upstream, START + timedelta(days=6))
+        new_net = START + timedelta(days=8)
+        seen_at = completed_at = None
+        for minute in range(14 * 60):
+            if minute == 95:  # a scrub, while the history is being read
+                upstream.launches[scrubbed] = {
+                    **upstream.launches[scrubbed],
+                    "net": new_net.strftime(STAMP),
+                    "status": {"id": 5, "name": "On Hold", "abbrev": "Hold"},
+                    "last_updated": clock.now.strftime(STAMP),
+                }
+            syncer.run()
+            entry = syncer.store.snapshot.entries[f"launch:{scrubbed}"]
+            if minute >= 95 and seen_at is None and entry.item.net == new_net:
+                seen_at = minute
+            if completed_at is None and syncer.store.snapshot.sync("launch").backfill_complete:
+                completed_at = minute
+            clock.advance(minutes=1)
+        assert completed_at is not None and seen_at is not None
+        assert seen_at - 95 <= 10  # within the launch changes cadence
+        snapshot = syncer.store.snapshot
+        assert snapshot.sync("event").backfill_complete
+        assert launch_keys(syncer) == expected_keys(upstream, START)
+        assert snapshot.count("launch") == 600 and snapshot.count("event") == len(upstream.events)
+        times = [t for t, _, _ in sent]
+        for when in times:
+            assert len([t for t in times if when <= t < when + timedelta(hours=1)]) <= 12
+        for path, most in (("/2.3.0/launches/", 10), ("/2.3.0/events/", 20)):
+            changes = [t for t, p, order in sent if p == path and order == "last_updated"]
+            gaps = [(b - a).total_seconds() / 60 for a, b in pairwise(changes)]
+            assert max(gaps) <= most, (path, gaps)
+        for path in ("/2.3.0/launches/upcoming/", "/2.3.0/events/upcoming/"):
+            windows = [t for t, p, _ in sent if p == path]
+            assert max((b - a).total_seconds() / 60 for a, b in pairwise(windows)) <= 60
+        history = [t for t, _, order in sent if order == "-last_updated"]
+        assert len(history) >= 9  # 6 pages of launches, 3 of events
+        assert all(t >= START + timedelta(minutes=completed_at) for t in audits)
+        print(f"backfill of {len(history)} pages completed after {completed_at} minutes")
+    finally:
+        upstream.stop()
 
 
 def test_a_small_budget_is_shared_so_launches_are_not_starved(settings, fake):
+    """Below what the cadence needs (4 an hour, where it wants 11) the histories take turns
+    with the changes passes, the one that waited longest first, and both complete."""
     assert len(fake.events) > 200  # 3 pages of event history
     small = replace(settings, requests_per_hour=4)
     clock = Clock(START)
     syncer = make_syncer(small, clock)
     syncer.run()
-    # 2 reconciles, then the 2 requests left split: one page of events, one of launches.
+    # 2 reconciles, then the 2 requests left: each kind's changes pass.
     assert len(fake.requests_for("launches")) == 2 and len(fake.requests_for("events")) == 2
+    for _hour in range(12):
+        clock.advance(hours=1, seconds=1)
+        syncer.run()
+        if syncer.store.snapshot.sync("event").backfill_complete:
+            break
     assert syncer.store.snapshot.sync("launch").backfill_complete
-    assert not syncer.store.snapshot.sync("event").backfill_complete
+    assert syncer.store.snapshot.sync("event").backfill_complete
     assert launch_keys(syncer) == expected_keys(fake, START)
+    changes = [
+        r for r in fake.requests_for("launches") if r.params.get("ordering") == "last_updated"
+    ]
+    assert len(changes) >= 3  # the launch changes pass was never starved
+
+
+def test_a_history_cap_keeps_older_launches_out(settings, fake):
+    """ICALFEED_LAUNCH_HISTORY_DAYS, when set, still limits launches to recent ones."""
+    capped = replace(settings, launch_history_days=60)
+    syncer = make_syncer(capped, Clock(START))
+    assert syncer.run(force=True).backfill_complete
+    assert launch_keys(syncer) == expected_keys(fake, START, 60)
+    assert len(launch_keys(syncer)) < len(fake.launches)  # the 200-day-old one stays out
+    launch_requests = fake.requests_for("launches")
+    walks = [r for r in launch_requests if "ordering" in r.params]
+    assert walks and all(r.params["net__gte"] == "2026-09-26T12:00:00Z" for r in walks)
+    # Lifting the cap later reads the rest of the history; the changes pass goes on.
+    watermark = syncer.store.snapshot.sync("launch").watermark
+    clock = Clock(START + timedelta(minutes=61))
+    syncer = make_syncer(settings, clock)
+    assert syncer.run(force=True).backfill_complete
+    assert launch_keys(syncer) == expected_keys(fake, START)
+    assert syncer.store.snapshot.sync("launch").watermark >= watermark
 
 
 def test_launches_can_be_switched_off(settings, fake):

@@ -11,6 +11,7 @@ import urllib.request
 from email.message import Message
 
 import pytest
+from conftest import SPARE_CADENCE_ENV
 from fake_ll2 import Fault
 from ports import free_ports
 
@@ -28,6 +29,7 @@ def two_servers(tmp_path, fake_ll2):
         "ICALFEED_DATA_DIR": str(tmp_path / "shared"),
         "ICALFEED_SYNC_TICK_SECONDS": "1",
         "ICALFEED_LOG_LEVEL": "WARNING",
+        **SPARE_CADENCE_ENV,
     }
     ports = free_ports(2)
     processes = [
@@ -61,8 +63,9 @@ def test_two_servers_share_one_sync_and_serve_the_same_bytes(two_servers, fake_l
     logs = {p.name: p.read_text()[-2000:] for p in two_servers[0][1].glob("server-*.log")}
     assert health and all(h["events"] == len(fake_ll2.events) for h in health), (health, logs)
     time.sleep(2)  # a few more scheduler ticks on both: nothing is due, nothing is spent
-    # One full sync in all, by whichever server got the lock: 4 event pages, 2 launch pages.
-    assert len(fake_ll2.requests_for("events")) == 4 and len(fake_ll2.requests) == 6
+    # One full sync in all, by whichever server got the lock: the windows and changes of both
+    # kinds (4), 3 pages of event history and 1 (empty) of launch history.
+    assert len(fake_ll2.requests_for("events")) == 5 and len(fake_ll2.requests) == 8
     assert health[0]["budget"]["used_last_hour"] >= 4 or health[1]["budget"]["used_last_hour"] >= 4
     bodies = [_get(base + "/events.ics?start=1957-01-01") for base in bases]
     assert bodies[0][0] == bodies[1][0]

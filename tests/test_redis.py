@@ -13,8 +13,10 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
+from conftest import SPARE_CADENCE_ENV
 from fake_ll2 import Fault
 from ports import free_ports
 
@@ -96,6 +98,7 @@ def cluster(tmp_path, fake_ll2, redis_server) -> Iterator[list[tuple[str, subpro
             "ICALFEED_SYNC_TICK_SECONDS": "1",
             "ICALFEED_LEASE_SECONDS": "3",
             "ICALFEED_LOG_LEVEL": "WARNING",
+            **SPARE_CADENCE_ENV,
         }
         log = open(tmp_path / f"instance{number}.log", "w")  # noqa: SIM115
         process = subprocess.Popen(
@@ -123,12 +126,13 @@ def _synced(instances, count: int) -> bool:
 def test_three_instances_one_leader_one_budget_same_bytes(cluster, fake_ll2):
     _wait(lambda: _synced(cluster, len(fake_ll2.events)), what="all instances synced")
     time.sleep(2)  # more ticks on every instance: nothing is due, nothing is spent
-    # One full sync, whatever the number of instances: 4 event pages, 2 launch pages.
-    assert len(fake_ll2.requests_for("events")) == 4 and len(fake_ll2.requests) == 6
+    # One full sync, whatever the number of instances: both windows and changes passes, and
+    # 3 pages of event history, 1 (empty) of launch history.
+    assert len(fake_ll2.requests_for("events")) == 5 and len(fake_ll2.requests) == 8
     roles = [_health(base)["role"] for base, _ in cluster]
     assert sorted(roles) == ["follower", "follower", "leader"]
     budgets = {_health(base)["budget"]["used_last_hour"] for base, _ in cluster}
-    assert budgets == {6}  # one shared count
+    assert budgets == {8}  # one shared count
     answers = [_get(base + FEED) for base, _ in cluster]
     assert len({body for _, body, _ in answers}) == 1
     assert len({headers["etag"] for _, _, headers in answers}) == 1
@@ -187,6 +191,7 @@ def _cli_env(tmp_path, fake_ll2, redis_url: str, name: str = "by-hand") -> dict[
         "ICALFEED_SYNC_TICK_SECONDS": "1",
         "ICALFEED_LEASE_SECONDS": "3",
         "ICALFEED_LOG_LEVEL": "WARNING",
+        **SPARE_CADENCE_ENV,
     }
 
 
@@ -202,7 +207,7 @@ def _hand_sync(env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[
 
 def _rename_one(fake_ll2, name: str) -> None:
     event = dict(next(iter(fake_ll2.events.values())))
-    event.update(name=name, last_updated="2026-11-28T00:00:00Z")
+    event.update(name=name, last_updated=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     fake_ll2.upsert(event)
 
 

@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SPARE_CADENCE_ENV
 from ports import free_ports
 
 REDIS = shutil.which("redis-server")
@@ -268,6 +269,7 @@ class Chaos:
             "ICALFEED_LEASE_SECONDS": str(LEASE),
             "ICALFEED_REQUESTS_PER_HOUR": str(CEILING),
             "ICALFEED_LOG_LEVEL": "WARNING",
+            **SPARE_CADENCE_ENV,
         }
         self.instances = [Instance(n, port, tmp_path, env) for n, port in enumerate(ports)]
         self.pids: set[int] = set()  # every instance process ever started

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
-import socket
-import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from ll2data import upstream_events
-from ports import free_ports
+from redistools import instance, needs_redis
 from synctools import Clock, make_syncer
 
 from icalfeed import store as store_module
@@ -26,12 +22,9 @@ from icalfeed.models import parse_events
 from icalfeed.scheduler import SyncScheduler
 from icalfeed.snapshot import Snapshot
 from icalfeed.store import Store
-from icalfeed.sync import Syncer, SyncReport
-from icalfeed.upstream import LL2Client
+from icalfeed.sync import SyncReport
 
 URL = "/events.ics?start=1957-01-01"
-REDIS = shutil.which("redis-server")
-needs_redis = pytest.mark.skipif(REDIS is None, reason="redis-server is not installed")
 
 
 def synced(count: int, now: datetime | None = None) -> Snapshot:
@@ -78,35 +71,6 @@ def test_fastpath_if_match_precondition(client, layer):
 
 
 # --------------------------------------------------------------------------- Redis
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    (port,) = free_ports(1)
-    process = subprocess.Popen(
-        [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.kill()
-    process.wait(10)
-
-
-@pytest.fixture
-def rclient(redis_url):
-    from icalfeed import redisstate
-
-    client = redisstate.connect(redis_url)
-    yield client
-    client.close()
 
 
 class FakeSyncer:
@@ -231,32 +195,6 @@ def test_a_sync_longer_than_the_lease_keeps_one_leader(rclient):
     assert seen == [False]
 
 
-def _instance(
-    tmp_path: Path, name: str, redis_url: str, upstream: str, limit: int = 12, lead: bool = False
-):
-    """One instance's Store and Syncer, sharing snapshot and budget through Redis; `lead`
-    takes the leader lease (only the leader may write the shared snapshot)."""
-    from icalfeed import redisstate
-
-    settings = Settings(
-        upstream_url=upstream,
-        data_dir=tmp_path / name,
-        connect_timeout=2,
-        read_timeout=2,
-        redis_url=redis_url,
-    )
-    settings.ensure_data_dir()
-    client = redisstate.connect(redis_url)
-    lease = redisstate.RedisLease(client, 60)
-    if lead:
-        assert lease.hold()
-    store = Store(settings, shared=redisstate.RedisSnapshots(client, owner=lease.me))
-    store.load()
-    syncer = Syncer(settings, store, LL2Client(settings, redisstate.RedisBudget(client, limit)))
-    syncer.lease = lease  # for the tests that run a scheduler tick
-    return store, syncer, client
-
-
 @needs_redis
 def test_a_follower_reading_across_a_write_ends_on_the_newest_snapshot(
     settings, rclient, monkeypatch
@@ -292,8 +230,8 @@ def test_a_follower_reading_across_a_write_ends_on_the_newest_snapshot(
 def test_followers_pick_up_the_shared_snapshot_and_survive_an_empty_redis(
     tmp_path, redis_url, fake_ll2
 ):
-    leader, syncer, client = _instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
-    follower, _, _ = _instance(tmp_path, "b", redis_url, fake_ll2.base_url)
+    leader, syncer, client = instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
+    follower, _, _ = instance(tmp_path, "b", redis_url, fake_ll2.base_url)
     assert syncer.run().ok and len(leader.snapshot.entries) == len(fake_ll2.events)
     assert follower.reload_if_changed()
     assert follower.snapshot.version == leader.snapshot.version
@@ -306,11 +244,11 @@ def test_followers_pick_up_the_shared_snapshot_and_survive_an_empty_redis(
 
 @needs_redis
 def test_the_leader_republishes_a_lost_shared_snapshot(tmp_path, redis_url, fake_ll2):
-    leader, syncer, client = _instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
+    leader, syncer, client = instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
     assert syncer.run().ok
     client.flushall()
     SyncScheduler(syncer, 60, lease=syncer.lease).run_once()  # the leader's next tick
-    newcomer, _, _ = _instance(tmp_path, "c", redis_url, fake_ll2.base_url)
+    newcomer, _, _ = instance(tmp_path, "c", redis_url, fake_ll2.base_url)
     assert newcomer.snapshot.source == "snapshot"
     assert newcomer.snapshot.version == leader.snapshot.version
 
@@ -319,8 +257,8 @@ def test_the_leader_republishes_a_lost_shared_snapshot(tmp_path, redis_url, fake
 def test_a_follower_never_trades_a_complete_snapshot_for_a_partial_one(
     tmp_path, redis_url, fake_ll2
 ):
-    old_leader, syncer, client = _instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
-    follower, _, _ = _instance(tmp_path, "b", redis_url, fake_ll2.base_url)
+    old_leader, syncer, client = instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
+    follower, _, _ = instance(tmp_path, "b", redis_url, fake_ll2.base_url)
     assert syncer.run().ok and old_leader.snapshot.sync().backfill_complete
     follower.reload_if_changed()
     complete = len(follower.snapshot.entries)
@@ -328,7 +266,7 @@ def test_a_follower_never_trades_a_complete_snapshot_for_a_partial_one(
     client.flushall()  # Redis restarted empty (budget, lease and snapshot gone)
     # An instance restarted meanwhile (followers never write the shared data to their own
     # disk) comes up on the sample, wins the free lease and syncs with what budget there is.
-    newcomer, new_syncer, _ = _instance(
+    newcomer, new_syncer, _ = instance(
         tmp_path, "c", redis_url, fake_ll2.base_url, limit=2, lead=True
     )
     assert newcomer.snapshot.source == "sample"
@@ -359,7 +297,7 @@ def test_a_budget_of_zero_is_no_requests_with_redis_too(tmp_path, redis_url, fak
     health = app.test_client().get("/healthz")
     assert health.status_code == 200 and health.json["budget"]["remaining"] == 0
     assert health.json["budget"]["next_request_at"] is None
-    _, syncer, _ = _instance(tmp_path, "z", redis_url, fake_ll2.base_url, limit=0, lead=True)
+    _, syncer, _ = instance(tmp_path, "z", redis_url, fake_ll2.base_url, limit=0, lead=True)
     report = SyncScheduler(syncer, 60, lease=syncer.lease).run_once()
     assert "internal" not in (report.error or "") and fake_ll2.requests == []
 
@@ -401,15 +339,15 @@ def test_a_release_never_deletes_another_holders_lease(rclient):
 def test_a_snapshot_the_leader_failed_to_share_is_shared_on_its_next_tick(
     tmp_path, redis_url, fake_ll2
 ):
-    leader, syncer, _ = _instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
-    follower, _, _ = _instance(tmp_path, "b", redis_url, fake_ll2.base_url)
+    leader, syncer, _ = instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
+    follower, _, _ = instance(tmp_path, "b", redis_url, fake_ll2.base_url)
     assert syncer.run().ok
     follower.reload_if_changed()
     shared = leader.shared
     write = shared.write
     shared.write = lambda body, stamp: (_ for _ in ()).throw(ConnectionError("blip"))
     changed = dict(next(iter(fake_ll2.events.values())), name="Changed during a blip")
-    changed["last_updated"] = "2026-11-28T00:00:00Z"
+    changed["last_updated"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     fake_ll2.upsert(changed)
     assert syncer.run(force=True).ok and "blip" in (leader.storage_error or "")
     assert not follower.reload_if_changed()  # the shared copy is the old one
@@ -424,24 +362,24 @@ def test_a_snapshot_the_leader_failed_to_share_is_shared_on_its_next_tick(
 def test_a_restarted_follower_keeps_its_complete_copy_over_a_partial_shared_one(
     tmp_path, redis_url, fake_ll2
 ):
-    _, syncer, client = _instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
-    follower, _, _ = _instance(tmp_path, "b", redis_url, fake_ll2.base_url)
+    _, syncer, client = instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
+    follower, _, _ = instance(tmp_path, "b", redis_url, fake_ll2.base_url)
     assert syncer.run().ok and follower.reload_if_changed()  # b keeps a copy on its disk
     complete = len(follower.snapshot.entries)
     client.flushall()  # Redis lost everything; a newcomer rebuilds with little budget
     syncer.lease.release()
-    newcomer, new_syncer, _ = _instance(
+    newcomer, new_syncer, _ = instance(
         tmp_path, "c", redis_url, fake_ll2.base_url, limit=2, lead=True
     )
     new_syncer.run()
     assert len(newcomer.snapshot.entries) < 0.9 * complete
-    restarted, b_syncer, _ = _instance(tmp_path, "b", redis_url, fake_ll2.base_url)
+    restarted, b_syncer, _ = instance(tmp_path, "b", redis_url, fake_ll2.base_url)
     assert len(restarted.snapshot.entries) == complete  # its own copy, not the partial one
     # Leading later, it puts the complete snapshot back for everyone.
     new_syncer.lease.release()
     assert b_syncer.lease.hold()
     SyncScheduler(b_syncer, 60, lease=b_syncer.lease).run_once()
-    late, _, _ = _instance(tmp_path, "d", redis_url, fake_ll2.base_url)
+    late, _, _ = instance(tmp_path, "d", redis_url, fake_ll2.base_url)
     assert len(late.snapshot.entries) >= complete
 
 
@@ -466,7 +404,7 @@ def test_a_leader_whose_sync_hangs_lets_the_lease_go(rclient, monkeypatch):
 
 
 @needs_redis
-def test_a_leader_backing_off_steps_down_for_another_instance(rclient):
+def test_a_leader_backing_off_steps_down_for_anotherinstance(rclient):
     from icalfeed import redisstate
 
     class Failing(FakeSyncer):
@@ -643,15 +581,15 @@ def test_the_heartbeat_renews_through_a_redis_error(rclient):
 def test_an_ex_leader_whose_write_was_refused_serves_what_the_others_do(
     tmp_path, redis_url, fake_ll2
 ):
-    first, first_syncer, client = _instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
+    first, first_syncer, client = instance(tmp_path, "a", redis_url, fake_ll2.base_url, lead=True)
     assert first_syncer.run().ok
     client.set("icalfeed:leader", "another-instance", px=60_000)  # ours lapsed, taken
     changed = dict(next(iter(fake_ll2.events.values())), name="Seen only by the ex-leader")
-    changed["last_updated"] = "2026-11-28T00:00:00Z"
+    changed["last_updated"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     fake_ll2.upsert(changed)
     first_syncer.run(force=True)  # its sync ends after the lease is gone: write refused
     assert "not the leader" in (first.storage_error or "")
     SyncScheduler(first_syncer, 60, lease=first_syncer.lease).run_once()  # a follower's tick
-    others, _, _ = _instance(tmp_path, "b", redis_url, fake_ll2.base_url)
+    others, _, _ = instance(tmp_path, "b", redis_url, fake_ll2.base_url)
     assert first.snapshot.version == others.snapshot.version
     assert first.last_error is None

@@ -24,11 +24,13 @@ def overlapped(watermark: str, settings) -> str:
     return start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_full_backfill_of_the_fixtures_takes_four_requests(online_settings, fake_ll2):
+def test_full_backfill_of_the_fixtures_takes_five_requests(online_settings, fake_ll2):
     syncer = make_syncer(online_settings, Clock())
     report = syncer.run()
-    assert report.ok and report.requests == 4  # 1 upcoming page + 3 history pages of 100
-    assert len(fake_ll2.requests) == 4
+    # 1 upcoming page, 1 for the changes since now, 3 history pages of 100 (the budget has
+    # room for them beside the changes passes due in the coming hour).
+    assert report.ok and report.requests == 5
+    assert len(fake_ll2.requests) == 5
     snapshot = syncer.store.snapshot
     assert snapshot.source == "snapshot" and snapshot.sync().backfill_complete
     assert set(snapshot.entries) == {f"event:{i}" for i in fake_ll2.events}
@@ -51,7 +53,9 @@ def test_backfill_spreads_over_hours_and_only_adds(online_settings, fake_ll2):
         hours += 1
         assert hours < 10
     assert counts == sorted(counts) and counts[-1] == len(fake_ll2.events)
-    assert hours == 3
+    # Too small a budget for the cadence: the history takes turns with the changes pass,
+    # a page every other hour.
+    assert hours == 6
 
 
 def test_incremental_sync_asks_only_for_changes(online_settings, fake_ll2):
@@ -121,8 +125,8 @@ def test_an_event_dated_back_into_the_past_moves_and_is_not_cancelled(online_set
 
 def test_failure_midway_keeps_the_pages_already_merged(online_settings, fake_ll2):
     syncer = make_syncer(online_settings, Clock())
-    # upcoming page fine, first history page fine, second history page fails
-    fake_ll2.fail_request(3, Fault(502))
+    # upcoming page, changes since now, first history page fine, second history page fails
+    fake_ll2.fail_request(4, Fault(502))
     report = syncer.run()
     assert report.error is not None and report.error.startswith("http-502")
     kept = len(syncer.store.snapshot.entries)
@@ -183,7 +187,7 @@ def test_concurrent_feed_requests_never_reach_the_upstream(online_settings, fake
         assert errors == []
         # 200 feed requests; the upstream saw only the scheduler's own first sync.
         assert len(fake_ll2.requests) <= online_settings.requests_per_hour
-        assert len(fake_ll2.requests) <= 4
+        assert len(fake_ll2.requests) <= 5
     finally:
         scheduler.stop()
 
@@ -205,9 +209,9 @@ def test_scheduler_backs_off_after_failures_and_honours_retry_at(online_settings
 
     clock = Clock()
     scheduler = SyncScheduler(make_syncer(online_settings, clock), tick_seconds=60)
-    # Both passes fail in each of the first two runs (each pass fails alone, and the whole
+    # All three passes fail in each of the first two runs (each pass fails alone, and the whole
     # scheduler slows down only when every pass it tried failed).
-    fake_ll2.fail_next(*[Fault(500) for _ in range(4)])
+    fake_ll2.fail_next(*[Fault(500) for _ in range(6)])
     scheduler.run_once()
     assert scheduler.failures == 1 and scheduler.next_delay() == 120
     clock.advance(hours=2)

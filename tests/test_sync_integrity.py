@@ -92,25 +92,42 @@ def sync_until_complete(syncer: Syncer, clock: Clock, hours: int = 48) -> int:
     raise AssertionError(f"backfill not complete after {hours} hours")
 
 
+def settle(syncer: Syncer, clock: Clock, runs: int = 12) -> None:
+    """Syncs at the changes cadence until the backfill is complete, then one more: edits
+    made while the history was read are picked up by the changes pass after it."""
+    for _ in range(runs):
+        assert syncer.run().error is None
+        if syncer.store.snapshot.sync().backfill_complete:
+            clock.advance(minutes=21)
+            assert syncer.run().ok
+            return
+        clock.advance(minutes=21)
+    raise AssertionError(f"backfill not complete after {runs} runs")
+
+
 # ------------------------------------------------------------------ 1. a moving order
 
 
 def test_an_item_edited_between_two_page_requests_skips_nothing(fake, tmp_path):
     """An event read on page 1 and edited before page 2 jumps to the end of the order; with
-    offset paging the first item of page 2 slid onto page 1 and was never read."""
+    offset paging the first item of page 2 slid onto page 1 and was never read. The history
+    walks down by stamp: an item not read yet and edited now jumps above it, to the changes
+    pass, and one already read moves up, to be read again by the changes pass."""
     order = by_stamp(fake)
-    early, boundary = order[0], order[100]
+    early, late, boundary = order[0], order[-1], order[-101]
     edited = []
 
     def between_pages(seen: Seen) -> None:
-        changes = [r for r in fake.requests if r.path == CHANGES_PATH]
-        if len(changes) == 2 and not edited:
-            edit(fake, early, START - timedelta(minutes=30), "edited mid-backfill")
+        history = [r for r in fake.requests if r.params.get("ordering") == "-last_updated"]
+        if len(history) == 1 and not edited:
+            edit(fake, early, START, "edited mid-backfill, not read yet")
+            edit(fake, late, START, "edited mid-backfill, read already")
             edited.append(early)
 
     fake.on_request = between_pages
-    syncer = make_syncer(settings_for(fake, tmp_path), Clock(START))
-    assert syncer.run().ok
+    clock = Clock(START)
+    syncer = make_syncer(settings_for(fake, tmp_path), clock)
+    settle(syncer, clock)
     assert edited and f"event:{boundary}" in syncer.store.snapshot.entries
     assert_same_as_upstream(syncer.store.snapshot, fake)
 
@@ -124,8 +141,9 @@ def test_ties_in_an_unstable_order_at_page_boundaries(fake, tmp_path, seed):
     straddling a page boundary could both land on one page and the other never come."""
     restamp(fake, 7, datetime(2024, 1, 1, tzinfo=UTC))  # boundaries 100, 200 fall in ties
     fake.unstable_ties = random.Random(seed)
-    syncer = make_syncer(settings_for(fake, tmp_path), Clock(START))
-    assert syncer.run().ok
+    clock = Clock(START)
+    syncer = make_syncer(settings_for(fake, tmp_path), clock)
+    settle(syncer, clock)
     assert_same_as_upstream(syncer.store.snapshot, fake)
 
 
@@ -144,7 +162,7 @@ def test_a_bulk_edit_bigger_than_a_pass_completes_at_a_low_budget(fake, tmp_path
     clock = Clock(START)
     syncer = make_syncer(settings, clock)
     hours = sync_until_complete(syncer, clock)
-    assert hours <= 12
+    assert hours <= 14  # a page every other hour: below the cadence, it takes turns
     assert_same_as_upstream(syncer.store.snapshot, fake)
     tie_requests = [r for r in fake.requests if r.params.get("ordering") == "id"]
     assert tie_requests and all(r.params["last_updated__gte"] == bulk for r in tie_requests)
@@ -162,12 +180,13 @@ def test_items_leaving_a_tie_group_mid_walk_do_not_hide_others(fake, tmp_path):
     def mid_walk(seen: Seen) -> None:
         if seen.params.get("ordering") == "id" and seen.params.get("offset") == "100" and not left:
             for event_id in ids[:5]:  # already read, now edited: they leave the group
-                edit(fake, event_id, START - timedelta(minutes=20), "left the group")
+                edit(fake, event_id, START, "left the group")
                 left.append(event_id)
 
     fake.on_request = mid_walk
-    syncer = make_syncer(settings_for(fake, tmp_path), Clock(START))
-    assert syncer.run().ok
+    clock = Clock(START)
+    syncer = make_syncer(settings_for(fake, tmp_path), clock)
+    settle(syncer, clock)
     assert left
     assert_same_as_upstream(syncer.store.snapshot, fake)
 
@@ -182,14 +201,16 @@ def test_items_leaving_a_tie_group_mid_walk_do_not_hide_others(fake, tmp_path):
 )
 def test_a_broken_launch_window_never_stops_the_event_backfill(tmp_path, fault):
     """/launches/upcoming/ failing on every request was first in line each run and raised,
-    so no other pass ran: after 6 hours the event backfill had not started."""
+    so no other pass ran: after 6 hours the event backfill had not started. (The history now
+    takes only spare requests, about one an hour beside both cadences and the failing
+    reconcile's retries: 12 hours for 4 pages.)"""
     upstream = FakeLL2(upstream_events(), launches=rebased_launches(START)).start()
     try:
         upstream.broken["/2.3.0/launches/upcoming/"] = fault
         settings = settings_for(upstream, tmp_path, launches=True)
         clock = Clock(START)
         scheduler = SyncScheduler(make_syncer(settings, clock), tick_seconds=60)
-        while clock.now < START + timedelta(hours=6):
+        while clock.now < START + timedelta(hours=12):
             scheduler.run_once()
             clock.advance(seconds=scheduler.next_delay())
         snapshot = scheduler.syncer.store.snapshot
@@ -199,9 +220,9 @@ def test_a_broken_launch_window_never_stops_the_event_backfill(tmp_path, fault):
         failing = snapshot.sync(Launch.kind).failing
         assert set(failing) == {"reconcile"} and failing["reconcile"].failures >= 3
         assert snapshot.sync(Event.kind).failing == {}
-        # It backs off alone: far fewer tries than the 360 scheduler ticks of 6 hours.
+        # It backs off alone: far fewer tries than the 720 scheduler ticks of 12 hours.
         tries = [r for r in upstream.requests if r.path == "/2.3.0/launches/upcoming/"]
-        assert 3 <= len(tries) <= 15
+        assert 3 <= len(tries) <= 20
         # /healthz names the pass that fails, and what is wrong with it.
         health = create_app(settings, start_sync=False).test_client().get("/healthz").json
         reconcile = health["streams"]["launch"]["failing"]["reconcile"]
@@ -258,9 +279,15 @@ def test_a_walk_stopped_near_the_present_keeps_its_overlap_when_it_ends_later(fa
     stopped = syncer.store.snapshot.sync().changes
     assert not stopped.done and stopped.cap == START.strftime(STAMP)
     edit(fake, order[0], START + timedelta(minutes=30), "after the stop")
-    sync_until_complete(syncer, clock)
+    for _hour in range(12):  # until that walk ends
+        clock.advance(hours=1, seconds=1)
+        syncer.run()
+        if syncer.store.snapshot.sync().changes.done:
+            break
     assert syncer.store.snapshot.sync().watermark <= START.strftime(STAMP)
     assert syncer.store.snapshot.sync().changes.cap is None
+    sync_until_complete(syncer, clock)
+    settle(syncer, clock)
     assert_same_as_upstream(syncer.store.snapshot, fake)
 
 
@@ -395,15 +422,16 @@ def test_the_audit_only_takes_a_spare_request(fake, tmp_path):
     phases: list[str] = []
     syncer.progress = lambda progress: phases.append(progress.phase)
     budget = syncer.client.budget
-    budget.limit = 2  # exactly the reconcile and the changes pass
+    # 4: the reconcile and changes pass now, and the two changes passes due in the hour.
+    budget.limit = 4
     clock.advance(minutes=61)
     syncer.run()
     assert phases == ["upcoming events", "changed events"]
-    budget.limit = 3  # one to spare
+    budget.limit = 5  # one to spare
     clock.advance(minutes=61)
     syncer.run()
     assert phases[2:] == ["upcoming events", "changed events", "audited events"]
-    assert budget.status().remaining == 0
+    assert budget.status().remaining == 2  # kept for the changes passes at +20 and +40
 
 
 # ------------------------------------------------------------------- property test
@@ -442,7 +470,7 @@ def test_property_random_edits_interleaved_with_paging(fake, tmp_path, plan):
     restamp(fake, plan["width"], datetime(2024, 1, 1, tzinfo=UTC))
     fake.unstable_ties = random.Random(7) if plan["unstable"] else None
     order = by_stamp(fake)
-    upstream_clock = [START - timedelta(hours=2)]
+    upstream_clock = [START]
     pending = sorted(plan["edits"])
 
     def interleave(seen: Seen) -> None:
@@ -458,7 +486,6 @@ def test_property_random_edits_interleaved_with_paging(fake, tmp_path, plan):
     syncer = make_syncer(settings_for(fake, tmp_path), clock)
     syncer.run()
     fake.on_request = None
-    for _ in range(3):  # what the edits left to read, at the incremental cadence
-        clock.advance(minutes=21)
-        syncer.run()
+    clock.advance(minutes=21)
+    settle(syncer, clock)  # what the edits left to read, at the incremental cadence
     assert_same_as_upstream(syncer.store.snapshot, fake)
