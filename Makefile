@@ -71,6 +71,7 @@ bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = "0" ] && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/serving.py
 	$(BIN)/python bench/sync_day.py
+	$(BIN)/python bench/ll2_size.py
 
 # Pin the runtime dependencies a clean install resolves to, and audit those pins.
 lock:
