@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import Flask, current_app
@@ -80,7 +80,9 @@ class Runtime:
         snapshot = self.store.snapshot
         if snapshot.version == self.warmed_version:
             return 0
-        for entry in snapshot.ordered_entries:
+        # Nearest to now first: what default feeds show is ready soonest after a start.
+        now = datetime.now(UTC)
+        for entry in sorted(snapshot.entries.values(), key=lambda e: abs(e.item.start - now)):
             self.vevents.get(entry, ())
             self.fragments.get(entry)
         self.warmed_version = snapshot.version

@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -74,8 +74,6 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
         "requests_per_hour": 1000,  # the backfill in one go: LL2's limit is not the subject
         "read_timeout": 30,
     }
-    if "launch_history_days" in {f.name for f in fields(Settings)}:
-        changes["launch_history_days"] = 36_500  # every launch since Sputnik
     settings = settings_against(fake, tmp_path_factory.mktemp("ll2size") / "var", **changes)
     syncer = make_syncer(settings, Clock(NOW))
     reports = []

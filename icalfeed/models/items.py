@@ -60,9 +60,13 @@ def _parse_page(
         if stamp is not None:
             stamps.append(stamp)
         try:
-            clean = scrub(item)
+            # Slimmed first: the record keeps everything an item is built from (a snapshot
+            # rebuilds items from it), and scrubbing 20 KB of detailed launch would not pay.
+            if not isinstance(item, Mapping):
+                raise TypeError(f"not an object: {type(item).__name__}")
+            clean = scrub(slim(item))
             built = build.from_ll2(clean)
-            parsed.append((built, slim(clean)))
+            parsed.append((built, clean))
         except (ValueError, TypeError, AttributeError, KeyError, ArithmeticError):
             skipped += 1
             item_id = raw_id(item) if isinstance(item, Mapping) else None
