@@ -87,7 +87,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from .runtime import current_runtime
     from .shutdown import GracefulStop
 
-    return_large_buffers()  # before any thread starts (each would get an arena)
+    return_large_buffers()
     if settings.access_log:
         write_lines_to(sys.stderr)
     app = create_app(settings)
