@@ -14,11 +14,13 @@ identities with a header.
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
 import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -98,6 +100,9 @@ class RenderLane:
 
     def __init__(self, lanes: int, queue: int, wait: float) -> None:
         self._slots = threading.BoundedSemaphore(max(1, lanes))
+        # Renders run on threads of their own: the large temporaries of a big feed then
+        # stay in the allocator arenas of those few threads, not of every server thread.
+        self._workers = ThreadPoolExecutor(max(1, lanes), thread_name_prefix="icalfeed-render")
         self._waiting = 0
         self._lock = threading.Lock()
         self.queue = max(0, queue)
@@ -117,7 +122,8 @@ class RenderLane:
             if not admitted:
                 raise Refused(503, 2, "the server is busy rendering; try again shortly")
         try:
-            return work()
+            context = contextvars.copy_context()  # the request's (Flask keeps it there)
+            return self._workers.submit(context.run, work).result()
         finally:
             self._slots.release()
 
