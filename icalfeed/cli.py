@@ -82,12 +82,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from waitress.server import create_server
 
     from .accesslog import write_lines_to
-    from .allocator import return_large_buffers
     from .app import create_app
     from .runtime import current_runtime
     from .shutdown import GracefulStop
 
-    return_large_buffers()
     if settings.access_log:
         write_lines_to(sys.stderr)
     app = create_app(settings)

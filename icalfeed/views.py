@@ -100,12 +100,15 @@ def _feed(
     def render() -> Rendered:
         mark(request.environ, "rendered")
         pieces, fragments = runtime.vevents.get, runtime.fragments.get
-        return runtime.admission.run(
-            client,
-            lambda: runtime.timed(
-                fmt, lambda: render_feed(fmt, snapshot, query, day, limit, pieces, fragments)
-            ),
-        )
+        zipped = request.accept_encodings["gzip"] > 0
+
+        def work() -> Rendered:
+            feed = render_feed(fmt, snapshot, query, day, limit, pieces, fragments)
+            if zipped:  # compressed on the render thread too: its big buffers stay there
+                feed.gzipped  # noqa: B018 (computed and kept)
+            return feed
+
+        return runtime.admission.run(client, lambda: runtime.timed(fmt, work))
 
     canonical = query.canonical()
     mark(request.environ, "cached")  # unless `render` runs
