@@ -512,9 +512,8 @@ def _state_from(kind: str, raw: Mapping[str, Any]) -> SyncState:
     else:
         # Written when the changes pass was the backfill: events were read back to the
         # first one; launches only from 60 days ago, so their history is still to come.
-        done = complete and kind == Event.kind
-        history, history_days = (Cursor(done=True), None) if done else (Cursor(), None)
-        complete = done
+        complete = complete and kind == Event.kind
+        history, history_days = Cursor(done=complete), None
     left = raw.get("history_left")
     return SyncState(
         changes=changes,

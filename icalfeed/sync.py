@@ -555,12 +555,11 @@ class Syncer:
         done = self._walk(stream, work, report, now, cursor, max_pages, HISTORY)
         if self.client.requests_made > asked:  # its turn is over only when it had one
             work.snap = work.snap.with_sync(stream.kind, history_at=now)
-        if done:
+        if done:  # saved with the rest of the run (the last page is saved already)
             audited = work.snap.sync(stream.kind).audited_at or now  # it read it all
             work.snap = work.snap.with_sync(
                 stream.kind, backfill_complete=True, history_left=0, audited_at=audited
             )
-            self.store.commit(work.snap)
 
     def _spare(self, snap: Snapshot, now: datetime) -> int:
         """Requests that may go now and still leave room, in every sliding hour, for each
@@ -704,25 +703,23 @@ def _longest_waiting_passes(
     passes: list[tuple[Stream, str]], snap: Snapshot
 ) -> list[tuple[Stream, str]]:
     """Changes and history passes, the one that waited longest first."""
-    never = datetime.min.replace(tzinfo=None)
 
     def waited(entry: tuple[Stream, str]) -> datetime:
-        state = snap.sync(entry[0].kind)
-        when = state.changes_at if entry[1] == CHANGES else state.history_at
-        return when.replace(tzinfo=None) if when else never
+        stream, name = entry
+        return _last_done(snap, stream, "changes_at" if name == CHANGES else "history_at")
 
     return sorted(passes, key=waited)
 
 
 def _longest_waiting(streams: list[Stream], snap: Snapshot, attribute: str) -> list[Stream]:
     """Never-done first, then the oldest; ties keep the configured order."""
-    never = datetime.min.replace(tzinfo=None)
+    return sorted(streams, key=lambda stream: _last_done(snap, stream, attribute))
 
-    def waited(stream: Stream) -> datetime:
-        when = getattr(snap.sync(stream.kind), attribute)
-        return when.replace(tzinfo=None) if when else never
 
-    return sorted(streams, key=waited)
+def _last_done(snap: Snapshot, stream: Stream, attribute: str) -> datetime:
+    """When a stream's pass last ran (`attribute` of its state), naive; never: the minimum."""
+    when: datetime | None = getattr(snap.sync(stream.kind), attribute)
+    return when.replace(tzinfo=None) if when else datetime.min
 
 
 def _due_times(
