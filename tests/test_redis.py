@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pytest
 from conftest import SPARE_CADENCE_ENV
 from fake_ll2 import Fault
 from ports import free_ports
+from redistools import running_redis
 
 REDIS = shutil.which("redis-server")
 if REDIS is None:
@@ -54,34 +54,8 @@ def _wait(condition, seconds: float = 30.0, what: str = "condition") -> None:
 
 @pytest.fixture
 def redis_server(tmp_path) -> Iterator[tuple[str, subprocess.Popen]]:
-    (port,) = free_ports(1)
-    process = subprocess.Popen(
-        [
-            REDIS,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0", process
-    process.kill()
-    process.wait(10)
+    with running_redis(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import http.client
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from ports import free_ports
+from redistools import needs_redis, running_redis
 
 FEED = "/events.ics?start=1957-01-01"
 
@@ -97,28 +96,12 @@ def test_a_stop_under_load_finishes_every_response_and_exits_0(tmp_path, number)
     assert "stopped in" in log
 
 
-REDIS = shutil.which("redis-server")
-
-
-@pytest.mark.skipif(REDIS is None, reason="redis-server is not installed")
+@needs_redis
 def test_a_stopped_leader_gives_the_lease_back_at_once(tmp_path, fake_ll2):
     from icalfeed import redisstate
 
-    redis_port, port = free_ports(2)
-    redis = subprocess.Popen(
-        [REDIS, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", redis_port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        url = f"redis://127.0.0.1:{redis_port}/0"
+    (port,) = free_ports(1)
+    with running_redis(tmp_path) as (url, _):
         client = redisstate.connect(url)
         process = start(
             {
@@ -139,6 +122,3 @@ def test_a_stopped_leader_gives_the_lease_back_at_once(tmp_path, fake_ll2):
         process.send_signal(signal.SIGTERM)
         assert process.wait(15) == 0
         assert client.get("icalfeed:leader") is None  # not 60 s later: now
-    finally:
-        redis.kill()
-        redis.wait(10)
