@@ -12,6 +12,7 @@ from . import guards
 from .accesslog import AccessLog
 from .config import Settings
 from .fastpath import FeedFastPath
+from .filebody import FileBodies
 from .metrics import LiveState, Metrics
 from .observe import Listener, Observed, WSGIApp
 from .pages import pages
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
         listeners.append(AccessLog(runtime.client))
     if listeners:
         wsgi = Observed(wsgi, listeners)
-    app.wsgi_app = wsgi  # type: ignore[method-assign,assignment]
+    app.wsgi_app = FileBodies(wsgi)  # type: ignore[method-assign]
     # Serialise every event once now (and after each sync), not on a subscriber's request.
     threading.Thread(target=runtime.warm, name="icalfeed-warm", daemon=True).start()
     app.register_blueprint(feeds)

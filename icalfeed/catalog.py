@@ -94,14 +94,15 @@ class Words:
 
     @classmethod
     def build(cls, label: str, launches: Iterable[Launch], pick: Callable[[Launch], Any]) -> Words:
+        # Each spelling slugged once, in the order first seen (a Counter keeps it).
+        spelt = Counter(name for launch in launches for name in pick(launch) if name)
         counts: Counter[str] = Counter()
         names: dict[str, str] = {}
-        for launch in launches:
-            for name in pick(launch):
-                slug = word_slug(name) if name else ""
-                if slug:
-                    names.setdefault(slug, name)
-                    counts[slug] += 1
+        for name, times in spelt.items():
+            slug = word_slug(name)
+            if slug:
+                names.setdefault(slug, name)
+                counts[slug] += times
         return cls(label, counts, names)
 
 
@@ -164,9 +165,11 @@ def _kind(
             counts[item.id] += 1
     keys: dict[str, int] = {}
     # Strongest spellings first; a weaker one never shadows a stronger one of another item.
+    # Each spelling once, newest first (10,000 launches repeat a few hundred agencies).
+    distinct = {item_id: list(dict.fromkeys(reversed(spellings[item_id]))) for item_id in items}
     for spell in (_by_id, _by_slug, _by_name, _by_abbrev, _by_initials):
         for item_id in sorted(items):
-            for version in reversed(spellings[item_id]):
+            for version in distinct[item_id]:
                 for key in spell(version):
                     keys.setdefault(key, item_id)
     slugs = {item_id: _unique_slug(items[item_id], keys) for item_id in sorted(items)}

@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 from cachetools import LRUCache
 
 from .ics import Piece
-from .jsonfeed import item_json_text
+from .jsonfeed import item_json_piece
 from .output import Rendered
 from .segmented import SegmentedCache
 from .snapshot import Entry
@@ -80,11 +80,11 @@ class VeventCache(_PieceCache[Piece]):
         return self.piece(entry).with_alarms(alarms)
 
 
-class JsonCache(_PieceCache[str]):
-    """Each item's JSON object, serialised as it sits in a feed document."""
+class JsonCache(_PieceCache[bytes]):
+    """Each item's JSON object, serialised (UTF-8) as it sits in a feed document."""
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES // 2) -> None:
-        super().__init__(item_json_text, len, max_bytes)
+        super().__init__(item_json_piece, len, max_bytes)
 
-    def get(self, entry: Entry) -> str:
+    def get(self, entry: Entry) -> bytes:
         return self.piece(entry)

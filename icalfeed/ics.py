@@ -40,10 +40,12 @@ def render(
     writes for the calendar with the events inside, but `pieces` (a cache) can supply an
     event's bytes without building it again.
     """
-    head = calendar_head(meta)
     piece = pieces or vevent_bytes
     wanted = tuple(alarms)
-    return head[: -len(END)] + b"".join(piece(entry, wanted) for entry in entries) + END
+    parts = [calendar_head(meta)[: -len(END)]]
+    parts += (piece(entry, wanted) for entry in entries)
+    parts.append(END)
+    return b"".join(parts)  # one full-size buffer, however big the feed
 
 
 def calendar_head(meta: CalendarMeta) -> bytes:

@@ -20,16 +20,17 @@ def render_json(
     meta: CalendarMeta,
     kinds: frozenset[str] = frozenset({Event.kind}),
     notes: Sequence[str] = (),
-    pieces: Callable[[Entry], str] | None = None,
+    pieces: Callable[[Entry], bytes] | None = None,
 ) -> bytes:
     """The document: `events` (and `launches` when the query includes them), each in start
     order; `count` and `total` count both; `notes` (when any) say why a filter may match
     nothing yet.
 
     Each item is serialised on its own (`pieces`, a cache, may supply it) and the lists
-    spliced into the document: the same bytes ``json.dumps`` writes for the whole of it.
+    spliced into the document: the same bytes ``json.dumps`` writes for the whole of it,
+    joined once (a big feed's body is its only full-size buffer).
     """
-    piece = pieces or item_json_text
+    piece = pieces or item_json_piece
     document: dict[str, Any] = {
         "calendar": {"name": meta.name, "description": meta.description},
         "count": len(selection.entries),
@@ -38,24 +39,33 @@ def render_json(
     }
     if notes:
         document["notes"] = list(notes)
-    lists: dict[str, list[str]] = {}
+    lists: dict[str, list[bytes]] = {}
     for kind, cls in ((Event.kind, Event), (Launch.kind, Launch)):
         if kind in kinds:
             document[PLURAL[kind]] = []
             lists[PLURAL[kind]] = [piece(e) for e in selection.entries if isinstance(e.item, cls)]
-    text = _dumps(document)
-    for name, items in lists.items():
-        if items:
-            # Top-level keys are the only lines indented by exactly one space.
-            joined = "[\n  " + ",\n  ".join(items) + "\n ]"
-            text = text.replace(f'\n "{name}": []', f'\n "{name}": {joined}', 1)
-    return text.encode()
+    rest = _dumps(document)
+    parts: list[bytes] = []
+    for name in sorted(lists):  # the keys' order in the document (sort_keys)
+        if not lists[name]:
+            continue
+        # Top-level keys are the only lines indented by exactly one space.
+        before, marker, rest = rest.partition(f'\n "{name}": []')
+        assert marker, name
+        parts += (before.encode(), f'\n "{name}": [\n  '.encode())
+        for number, item in enumerate(lists[name]):
+            if number:
+                parts.append(b",\n  ")
+            parts.append(item)
+        parts.append(b"\n ]")
+    parts.append(rest.encode())
+    return b"".join(parts)
 
 
-def item_json_text(entry: Entry) -> str:
-    """One item's JSON object as it sits in a feed's list (two levels deep)."""
+def item_json_piece(entry: Entry) -> bytes:
+    """One item's JSON object as it sits in a feed's list (two levels deep), UTF-8."""
     data = launch_json(entry) if isinstance(entry.item, Launch) else event_json(entry)
-    return _dumps(data).replace("\n", "\n  ")
+    return _dumps(data).replace("\n", "\n  ").encode()
 
 
 def _dumps(value: Any) -> str:

@@ -47,7 +47,7 @@ def render_feed(
     day: datetime,
     limit: int,
     pieces: Callable[[Entry, tuple[int, ...]], bytes] | None = None,
-    fragments: Callable[[Entry], str] | None = None,
+    fragments: Callable[[Entry], bytes] | None = None,
 ) -> Rendered:
     """The body of one feed, with when its data changed and its download name; `pieces`
     may supply each item's VEVENT bytes from a cache, `fragments` its JSON."""

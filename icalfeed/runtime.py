@@ -21,6 +21,7 @@ from .admission import (
 from .budget import Budget
 from .config import Settings
 from .feedcache import FeedCache, JsonCache, VeventCache
+from .freememory import release_free_memory
 from .freshness import AnswerDates
 from .metrics import Metrics
 from .scheduler import SyncScheduler
@@ -86,6 +87,7 @@ class Runtime:
             self.vevents.get(entry, ())
             self.fragments.get(entry)
         self.warmed_version = snapshot.version
+        release_free_memory()  # what the previous version's pieces held
         return len(snapshot.entries)
 
 

@@ -11,9 +11,10 @@ feed could change.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -420,9 +421,20 @@ class Snapshot:
         return data
 
     @classmethod
-    def from_json(cls, data: Any, source: str) -> Snapshot:
+    def from_text(cls, text: str, source: str) -> Snapshot:
+        """Rebuild from `to_text` output (see `from_json`); ValueError when it is not JSON.
+        Each entry's record keeps its text from the file when that is exactly what this
+        service writes (a save, then a load, then a save gives the same bytes), instead of
+        being encoded again."""
+        data = json.loads(text)
+        entries = data.get("entries") if isinstance(data, Mapping) else None
+        texts = _entry_texts(text, len(entries)) if isinstance(entries, list) else None
+        return cls.from_json(data, source, texts)
+
+    @classmethod
+    def from_json(cls, data: Any, source: str, texts: Sequence[str] | None = None) -> Snapshot:
         """Rebuild from `to_json` output (or a version 1 snapshot); SnapshotError if it is
-        not one."""
+        not one. `texts`, when given, are the entries as the file spells them."""
         if not isinstance(data, Mapping) or data.get("format") not in (FORMAT, *OLD_FORMATS):
             raise SnapshotError("not an icalfeed snapshot (format marker missing)")
         try:
@@ -434,15 +446,15 @@ class Snapshot:
                     for kind, raw in (data.get("streams") or {}).items()
                 }
             entries: dict[str, Entry] = {}
-            for entry in data["entries"]:
+            for number, entry in enumerate(data["entries"]):
                 kind = entry.get("kind", Event.kind)
                 if kind not in KINDS:
                     raise ValueError(f"unknown kind {kind!r}")
                 item = parse_record(kind, entry["ll2"])
                 seen = parse_datetime(entry.get("last_seen")) or item.start
-                entries[item.key] = Entry.create(
+                make = functools.partial(
+                    Entry.create,
                     item,
-                    entry["ll2"],
                     sequence=int(entry.get("sequence") or 0),
                     first_seen=parse_datetime(entry.get("first_seen")) or seen,
                     last_seen=seen,
@@ -453,6 +465,12 @@ class Snapshot:
                         if isinstance(m, Mapping)
                     )[:MAX_MOVES],
                 )
+                spelt = texts[number] if texts else ""
+                record = _record_text(spelt, kind)
+                made = make(record) if record else None
+                if made is None or made.stored != spelt:  # written otherwise: encode it
+                    made = make(entry["ll2"])
+                entries[item.key] = made
             retired = {str(k): int(v) for k, v in (data.get("retired") or {}).items()}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SnapshotError(f"snapshot content is damaged ({exc!r})") from None
@@ -559,6 +577,37 @@ def _is_older(new: Item, old: Item) -> bool:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _entry_texts(text: str, count: int) -> list[str] | None:
+    """The `count` entries of a snapshot file as `to_text` wrote them (joined by commas, each
+    starting with its kind); None when the file is not laid out that way. A wrong split is
+    caught later: an entry's text must be exactly what `Entry.create` makes of it."""
+    start, end = text.find(ENTRIES_OPEN), text.rfind(ENTRIES_CLOSE)
+    if count == 0 or start < 0 or end < start:
+        return None
+    # From the first entry's "{" to the last one's "}".
+    parts = text[start + len(ENTRIES_OPEN) - len(ENTRY_OPEN) : end + 1].split(ENTRY_SEAM)
+    if len(parts) != count:
+        return None
+    last = count - 1
+    return [
+        f"{ENTRY_OPEN if n else ''}{part}{'}' if n < last else ''}" for n, part in enumerate(parts)
+    ]
+
+
+ENTRY_OPEN = '{"kind":"'
+ENTRIES_OPEN = ',"entries":[' + ENTRY_OPEN
+ENTRIES_CLOSE = '}],"retired":'
+ENTRY_SEAM = "}," + ENTRY_OPEN
+
+
+def _record_text(stored: str, kind: str) -> str:
+    """The record's compact JSON inside an entry's stored text (it ends where the entry's own
+    fields begin, which no record or move repeats unescaped); empty if it is not there."""
+    head = _stored_head(kind)
+    end = stored.rfind(',"sequence":')
+    return stored[len(head) : end] if stored.startswith(head) and end > len(head) else ""
 
 
 def _stored_head(kind: str) -> str:

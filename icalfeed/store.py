@@ -40,14 +40,17 @@ def read_snapshot(path: Path, source: str = "snapshot") -> Snapshot:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        data = json.loads(path.read_bytes())
-        return Snapshot.from_json(data, source)
+        return Snapshot.from_text(path.read_bytes().decode(), source)
     except OSError as exc:
         raise SnapshotError(f"cannot read {path}: {exc.strerror}") from None
     except ValueError as exc:
         raise SnapshotError(f"{path} is not valid JSON ({exc})") from None
     finally:
         if collecting:
+            # What was just made lives until a newer snapshot replaces it, and goes then by
+            # reference counting: frozen, the collector does not walk it again (a first
+            # full collection over it cost 0.2 s of the first request at LL2's size).
+            gc.freeze()
             gc.enable()
 
 

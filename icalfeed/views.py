@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from .admission import Refused
 from .disposition import content_disposition
 from .errors import QueryError
+from .freememory import BIG_BODY, release_free_memory
 from .guards import plain, refused
 from .health import health_report
 from .metrics import CONTENT_TYPE
@@ -106,6 +107,8 @@ def _feed(
             feed = render_feed(fmt, snapshot, query, day, limit, pieces, fragments)
             if zipped:  # compressed on the render thread too: its big buffers stay there
                 feed.gzipped  # noqa: B018 (computed and kept)
+            if len(feed.body) >= BIG_BODY:  # its temporaries leave holes as big
+                release_free_memory()
             return feed
 
         return runtime.admission.run(client, lambda: runtime.timed(fmt, work))

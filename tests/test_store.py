@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from ll2data import upstream_events
 
+from icalfeed import snapshot as snapshot_module
 from icalfeed import store as store_module
 from icalfeed.errors import SnapshotError
 from icalfeed.models import parse_events
@@ -30,6 +31,49 @@ def test_snapshot_round_trips_through_disk(tmp_path):
     loaded = read_snapshot(tmp_path / "s.json")
     assert loaded.version == original.version
     assert loaded.entries.keys() == original.entries.keys()
+
+
+def test_a_load_keeps_each_record_as_the_file_spells_it(tmp_path, monkeypatch):
+    """Loading does not encode the records again (a third of a start at LL2's size): the
+    entries come back byte for byte, and a save of what was loaded is the same file."""
+    original = synced()
+    write_snapshot(tmp_path / "s.json", original)
+    encoded = []
+    real = snapshot_module._compact
+    monkeypatch.setattr(snapshot_module, "_compact", lambda v: encoded.append(v) or real(v))
+    loaded = read_snapshot(tmp_path / "s.json")
+    assert not [v for v in encoded if isinstance(v, dict)]  # no record was encoded again
+    for key, entry in original.entries.items():
+        again = loaded.entries[key]
+        assert (again.stored, again.record_end, again.digest) == (
+            entry.stored,
+            entry.record_end,
+            entry.digest,
+        )
+    assert loaded.to_text() == (tmp_path / "s.json").read_text()
+
+
+@pytest.mark.parametrize("layout", ["indented", "nested kinds", "reordered"])
+def test_a_snapshot_written_otherwise_loads_the_same(tmp_path, layout):
+    """A file laid out differently (by hand, by another tool), or a record that happens to
+    hold the text that separates entries, is read through the decoded records instead."""
+    original = synced(20)
+    data = original.to_json()
+    if layout == "nested kinds":  # a record holding '},{"kind":"' in its own JSON
+        data["entries"][0]["ll2"]["extra"] = [{"kind": "a"}, {"kind": "b"}]
+    text = {
+        "indented": json.dumps(data, indent=2),
+        "nested kinds": json.dumps(data, separators=(",", ":")),
+        "reordered": json.dumps(dict(reversed(list(data.items())))),
+    }[layout]
+    (tmp_path / "s.json").write_text(text)
+    loaded = read_snapshot(tmp_path / "s.json")
+    expected = Snapshot.from_json(json.loads(text), "snapshot")
+    assert loaded.version == expected.version
+    assert loaded.entries.keys() == original.entries.keys()
+    for key, entry in expected.entries.items():
+        assert loaded.entries[key].stored == entry.stored
+        assert loaded.entries[key].record == entry.record
 
 
 def test_crash_between_write_and_rename_keeps_the_old_file(tmp_path, monkeypatch):

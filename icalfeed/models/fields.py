@@ -206,7 +206,23 @@ def as_text(raw: Any) -> str:
 
 def as_line(raw: Any) -> str:
     """Text for one line: control characters dropped, white space folded."""
-    return " ".join(_CONTROLS.sub("", as_text(raw)).split())
+    if not isinstance(raw, str):
+        return ""
+    return _short_line(raw) if len(raw) <= MAX_REMEMBERED_LINE else _line(raw)
+
+
+# Names of rockets, pads, agencies and places recur across 10,000 launches: a short line is
+# cleaned once, and every launch that names it shares the one string.
+MAX_REMEMBERED_LINE = 120
+
+
+@functools.lru_cache(maxsize=16384)
+def _short_line(text: str) -> str:
+    return _line(text)
+
+
+def _line(text: str) -> str:
+    return " ".join(_CONTROLS.sub("", text).split())
 
 
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
