@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ICSCHECK_SRC ?= ../shared/icscheck
 ICSCHECK := .cache/icscheck
 
-.PHONY: run test lint format install install-test icscheck browser redis sample lock audit bench clean
+.PHONY: run test lint format install install-test icscheck browser axe redis sample lock audit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -41,6 +41,18 @@ browser:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
+	@# Japanese and Chinese glyphs for the screenshots of the lang= tests (text is checked anyway).
+	@if [ ! -d /usr/share/fonts/opentype/noto ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null || true; \
+	fi
+
+# The accessibility audit injects axe-core (npm, the exact version in tests/browser's lock
+# file) into the browser tests' pages; installed once into tests/browser/node_modules.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+	touch $@
 
 # The scale-out tests start their own redis-server on a free loopback port; as root (CI),
 # install Debian's (and stop the service the package starts, which the tests do not use).
@@ -59,7 +71,7 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test icscheck browser redis lint
+test: install-test icscheck browser axe redis lint
 	$(BIN)/python -m pytest -q
 
 # Rebuild the packaged offline sample from the real LL2 JSON in ../shared.

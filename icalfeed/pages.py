@@ -4,6 +4,7 @@ embeddable widget.  Views stay thin; what they show is computed by small pure he
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -29,7 +30,22 @@ from .subscribe import embed_snippet, links_for
 from .titles import calendar_meta
 
 pages = Blueprint("pages", __name__)
-WIDGET_ONLY = ("theme", "view")
+WIDGET_ONLY = ("theme", "view", "lang")
+# A BCP 47 language tag as browsers take it ("de", "ja", "pt-BR", "zh-Hant-TW"); the page's
+# scripts format dates with Intl in it (else in the visitor's browser language).
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}")
+# Offered in the builder for the widget; any other valid tag works in the URL too.
+WIDGET_LANGUAGES = (
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("it", "Italiano"),
+    ("ja", "日本語"),
+    ("pt-BR", "Português (Brasil)"),
+    ("ru", "Русский"),
+    ("zh-CN", "简体中文"),
+)
 THEMES = ("auto", "light", "dark")
 PREVIEW_SIZE = 8
 AGENDA_SIZE = 60
@@ -55,6 +71,7 @@ class Row:
     location: str | None
     webcast: str | None
     moved: str | None = None  # its earlier dates in words, when it moved
+    precision: str = "unknown"  # LL2's precision name, lower case (the scripts phrase it)
 
 
 def admitted(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,8 +100,10 @@ def builder() -> tuple[str, int]:
     snapshot = current_runtime().store.snapshot
     catalog = snapshot.catalog
     error = None
+    lang = ""
     try:
-        query = FeedQuery.from_args(request.args, catalog)
+        query = FeedQuery.from_args(_feed_args(), catalog)
+        lang = language(request.args)
     except QueryError as exc:
         error, query = str(exc), FeedQuery()
     if Launch.kind not in query.include:
@@ -95,7 +114,7 @@ def builder() -> tuple[str, int]:
     base = public_base()
     query_string = query.query_string(catalog)
     feed_url = feed_url_for(base, query, catalog, "ics")
-    widget_url = _url(base, "/widget", query_string)
+    widget_url = _url(base, "/widget", "&".join(filter(None, [query_string, _lang_param(lang)])))
     meta = calendar_meta(query, catalog)
     upcoming = upcoming_entries(snapshot, query, today, PREVIEW_SIZE)
     html = render_template(
@@ -115,6 +134,8 @@ def builder() -> tuple[str, int]:
         events=snapshot.count(Event.kind),
         launches=snapshot.count(Launch.kind),
         include=query.include,
+        lang=lang,
+        languages=WIDGET_LANGUAGES,
     )
     return html, 400 if error else 200
 
@@ -142,25 +163,26 @@ def directory(kind: str) -> str:
 @admitted
 def widget() -> Response:
     snapshot = current_runtime().store.snapshot
-    args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if k not in WIDGET_ONLY])
     theme = request.args.get("theme", "auto").lower()
     view = request.args.get("view", "agenda").lower()
-    error = None
+    error, lang = None, ""
     try:
-        query = FeedQuery.from_args(args, snapshot.catalog)
+        query = FeedQuery.from_args(_feed_args(), snapshot.catalog)
+        lang = language(request.args)
         if theme not in THEMES:
             raise QueryError(f"theme must be one of {', '.join(THEMES)}, got '{theme[:20]}'")
         if view not in ("agenda", "month"):
             raise QueryError(f"view must be agenda or month, got '{view[:20]}'")
     except QueryError as exc:
-        error, query, theme, view = str(exc), FeedQuery(), "auto", "agenda"
+        error, query, theme, view, lang = str(exc), FeedQuery(), "auto", "agenda", ""
     today = feed_day(current_runtime().store.clock())
     entries = upcoming_entries(snapshot, query, today, AGENDA_SIZE) if error is None else []
     query_string = query.query_string(snapshot.catalog)
     html = render_template(
         "widget.html",
-        agenda_href=_widget_href(query_string, theme, "agenda"),
-        month_href=_widget_href(query_string, theme, "month"),
+        agenda_href=_widget_href(query_string, theme, "agenda", lang),
+        month_href=_widget_href(query_string, theme, "month", lang),
+        lang=lang,
         rows=[row_for(e) for e in entries],
         theme=theme,
         view=view,
@@ -251,6 +273,7 @@ def row_for(entry: Entry) -> Row:
         location=meaning.location,
         webcast=meaning.webcast,
         moved=meaning.moved,
+        precision=precision.name.lower(),
     )
 
 
@@ -258,12 +281,31 @@ def _url(base: str, path: str, query_string: str) -> str:
     return f"{base}{path}?{query_string}" if query_string else f"{base}{path}"
 
 
-def _widget_href(query_string: str, theme: str, view: str) -> str:
-    """A link to the widget itself with the same selection and theme, in another view."""
+def _widget_href(query_string: str, theme: str, view: str, lang: str = "") -> str:
+    """A link to the widget itself with the same selection, theme and language, in another
+    view."""
     parts = [query_string] if query_string else []
     if theme != "auto":
         parts.append(f"theme={theme}")
-    return "?" + "&".join([*parts, f"view={view}"])
+    return "?" + "&".join(filter(None, [*parts, _lang_param(lang), f"view={view}"]))
+
+
+def _feed_args() -> MultiDict[str, str]:
+    """The request's parameters that select items (not the page-only ones)."""
+    return MultiDict([(k, v) for k, v in request.args.items(multi=True) if k not in WIDGET_ONLY])
+
+
+def language(args: MultiDict[str, str]) -> str:
+    """The `lang=` parameter: a language tag for the page's dates, or "" for the visitor's
+    own; QueryError when it is not a language tag."""
+    value = args.get("lang", "").strip()
+    if value and not LANGUAGE_TAG.fullmatch(value):
+        raise QueryError(f"lang must be a language tag such as de, ja or pt-BR, got '{value[:20]}'")
+    return value
+
+
+def _lang_param(lang: str) -> str:
+    return f"lang={lang}" if lang else ""
 
 
 def _family(catalog: Catalog, param: str) -> Kind:

@@ -93,16 +93,12 @@
       'style="border:0;max-width:100%" loading="lazy"></iframe>';
   }
 
-  function formatWhen(event) {
-    // Both kinds carry `net`: "NET June 2026" when the date is vague.
-    if (event.precision.vague) return event.net;
-    const start = new Date(event.start);
-    if (event.all_day) {
-      return start.toLocaleDateString(undefined, {
-        weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC",
-      });
-    }
-    return window.icalfeedLocalTime(event.start);
+  // Tell screen readers what changed (the page's one polite status region).
+  function announce(text) {
+    const status = document.getElementById("status");
+    if (!status) return;
+    status.textContent = "";
+    setTimeout(() => { status.textContent = text; }, 50);  // a change, even for the same words
   }
 
   function previewItem(event) {
@@ -112,7 +108,8 @@
     item.id = event.uid.split("@")[0];
     const time = document.createElement("time");
     time.dateTime = event.start;
-    time.textContent = formatWhen(event);
+    time.textContent = window.icalfeedDates.when(event);
+    time.lang = window.icalfeedDates.lang;
     time.title = event.all_day ? event.start : event.start.slice(0, 16).replace("T", " ") + " UTC";
     const when = document.createElement("span");
     when.className = "when";
@@ -173,16 +170,23 @@
         list.replaceChildren(Object.assign(document.createElement("li"), {
           className: "muted empty", textContent: message,
         }));
+        announce(`Preview not updated: ${message}`);
         return;
       }
       const data = await response.json();
       const today = new Date().toISOString().slice(0, 10);
       const items = [...(data.events || []), ...(data.launches || [])]
         .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-      const next = items.filter((e) => e.start.slice(0, 10) >= today).slice(0, PREVIEW_SIZE);
+      const upcoming = items.filter((e) => e.start.slice(0, 10) >= today);
+      const next = upcoming.slice(0, PREVIEW_SIZE);
       list.replaceChildren(...(next.length ? next.map(previewItem) : [Object.assign(
         document.createElement("li"), { className: "muted empty", textContent: "No upcoming events match yet." },
       )]));
+      const countdown = document.getElementById("countdown");
+      if (countdown) window.icalfeedDates.countdown(countdown, upcoming);
+      announce(next.length
+        ? `Preview updated: the next ${next.length} of ${data.count} ${data.count === 1 ? "item" : "items"} in this feed.`
+        : "Preview updated: nothing upcoming matches yet.");
     } catch (error) {
       if (ticket === previewRequest) list.setAttribute("data-error", String(error));
     }
@@ -196,7 +200,9 @@
     const feedQuery = queryString(form, false);
     const stem = feedStem(included(form));
     const feedUrl = withQuery(`${base}${stem}.ics`, feedQuery);
-    const widgetUrl = withQuery(`${base}/widget`, query);
+    const lang = form.elements.lang ? form.elements.lang.value : "";
+    const pageQuery = [query, lang ? `lang=${encodeURIComponent(lang)}` : ""].filter(Boolean).join("&");
+    const widgetUrl = withQuery(`${base}/widget`, pageQuery);
     const name = calendarName(form);
     const webcal = feedUrl.replace(/^https?:/, "webcal:");
     document.getElementById("feed-url").value = feedUrl;
@@ -211,7 +217,7 @@
     document.getElementById("embed").value = embedCode(widgetUrl, name);
     const error = document.getElementById("query-error");
     if (error) error.remove();
-    history.replaceState(null, "", withQuery(location.pathname, query));
+    history.replaceState(null, "", withQuery(location.pathname, pageQuery));
     updatePreview(base, stem, feedQuery);
   }
 
@@ -240,8 +246,11 @@
         } catch (error) {
           copied = document.execCommand && document.execCommand("copy");
         }
-        const label = button.textContent;
+        const label = button.dataset.label || button.textContent;
+        button.dataset.label = label;
         button.textContent = copied ? "Copied" : "Press Ctrl+C";
+        const what = field.getAttribute("aria-label") || "Text";
+        announce(copied ? `${what} copied to the clipboard.` : `${what} selected: press Ctrl+C to copy it.`);
         setTimeout(() => { button.textContent = label; }, 1500);
       });
     }

@@ -1,10 +1,12 @@
-// icalfeed widget: local times in the agenda, and a month grid built from the feed's JSON
-// (/events.json, /launches.json or /feed.json, by what the selection includes).
-// Without JavaScript the server-rendered agenda (in UTC) still works.
+// icalfeed widget: local times in the agenda, a month grid built from the feed's JSON
+// (/events.json, /launches.json or /feed.json, by what the selection includes) and a
+// countdown to the next timed item, all in the visitor's language (dates.js).
+// Without JavaScript the server-rendered agenda (in UTC, and saying so) still works.
 "use strict";
 
 (function () {
   const body = document.body;
+  const dates = window.icalfeedDates;
   let events = [];
   let shown = new Date();
   shown = new Date(shown.getFullYear(), shown.getMonth(), 1);
@@ -22,36 +24,59 @@
     link.className = "chip" + (event.precision.vague ? " vague" : "") + (event.moved ? " moved" : "");
     link.href = event.webcast && /^https?:\/\//.test(event.webcast) ? event.webcast : `#${event.uid.split("@")[0]}`;
     if (event.webcast) { link.target = "_blank"; link.rel = "noopener"; }
-    const when = event.all_day ? (event.net || "all day")
-      : new Date(event.start).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+    const when = dates.when(event);
     link.textContent = event.display_name;
     link.title = `${event.title} — ${when}` + (event.all_day ? "" : ` (${event.start.slice(11, 16)} UTC)`) +
       (event.moved ? `. ${event.moved}` : "");
+    link.setAttribute("aria-label", `${event.display_name}, ${when}` + (event.moved ? `. ${event.moved}` : ""));
     return link;
   }
 
   function renderMonth() {
     const grid = document.getElementById("month-grid");
     const title = document.getElementById("month-title");
-    title.textContent = shown.toLocaleDateString(undefined, { month: "long", year: "numeric" });
+    title.textContent = dates.format({ month: "long", year: "numeric" }).format(shown);
+    title.lang = dates.lang;
     const head = grid.tHead.rows[0];
+    const firstDay = dates.weekStart();  // 0 Sunday … 6 Saturday, by the visitor's region
     if (!head.cells.length) {
-      const monday = new Date(2024, 0, 1);
+      const sunday = new Date(2024, 0, 7);
+      const short = dates.format({ weekday: "short" });
+      const long = dates.format({ weekday: "long" });
       for (let i = 0; i < 7; i++) {
+        const day = new Date(sunday.getTime() + ((firstDay + i) % 7) * 86400000);
         const th = document.createElement("th");
         th.scope = "col";
-        th.textContent = new Date(monday.getTime() + i * 86400000).toLocaleDateString(undefined, { weekday: "short" });
+        th.lang = dates.lang;
+        th.textContent = short.format(day);
+        th.abbr = long.format(day);
         head.append(th);
       }
     }
     const byDay = new Map();
+    // Items LL2 knows only to the week, month, quarter or year get no day cell (that would
+    // be a false precise date): they are listed under the grid in the month their period ends.
+    const vague = events.filter((e) => e.precision.vague && e.start.slice(0, 7) ===
+      `${shown.getFullYear()}-${String(shown.getMonth() + 1).padStart(2, "0")}`);
+    const vagueBox = document.getElementById("month-vague");
+    vagueBox.hidden = !vague.length;
+    vagueBox.querySelector("ul").replaceChildren(...vague.map((event) => {
+      const item = document.createElement("li");
+      const when = document.createElement("span");
+      when.className = "tag";
+      when.lang = dates.lang;
+      when.textContent = dates.when(event);
+      item.append(when, " ", chip(event));
+      return item;
+    }));
     for (const event of events) {
+      if (event.precision.vague) continue;
       const key = dayKey(event);
       if (!byDay.has(key)) byDay.set(key, []);
       byDay.get(key).push(event);
     }
     const first = new Date(shown);
-    const offset = (first.getDay() + 6) % 7;
+    const offset = (first.getDay() - firstDay + 7) % 7;
     const cursor = new Date(first.getFullYear(), first.getMonth(), 1 - offset);
     const todayKey = dayKey({ all_day: false, start: new Date().toISOString() });
     const rows = [];
@@ -80,8 +105,11 @@
     body.dataset.view = view;
     document.getElementById("month").hidden = view !== "month";
     document.getElementById("agenda").hidden = view !== "agenda";
-    document.getElementById("view-month").setAttribute("aria-pressed", String(view === "month"));
-    document.getElementById("view-agenda").setAttribute("aria-pressed", String(view === "agenda"));
+    for (const name of ["agenda", "month"]) {
+      const link = document.getElementById(`view-${name}`);
+      if (name === view) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
     if (view === "month") renderMonth();
   }
 
@@ -97,6 +125,8 @@
     } catch (error) {
       body.setAttribute("data-error", String(error));
     }
+    const countdown = document.getElementById("countdown");
+    if (countdown) dates.countdown(countdown, events);
     body.setAttribute("data-loaded", "true");
     if (body.dataset.view === "month") renderMonth();
   }

@@ -152,10 +152,29 @@ def test_widget_can_be_framed_anywhere_and_renders_the_agenda(client):
     assert 'href="?type=flyby&amp;theme=dark&amp;view=month"' in html
 
 
-@pytest.mark.parametrize("query", ["theme=neon", "view=week", "type=nope"])
+@pytest.mark.parametrize(
+    "query", ["theme=neon", "view=week", "type=nope", "lang=%3Cscript%3E", "lang=de_DE", "lang=x"]
+)
 def test_widget_rejects_bad_parameters_politely(client, query):
     response = client.get(f"/widget?{query}")
     assert response.status_code == 400 and 'role="alert"' in response.data.decode()
+
+
+def test_a_language_carries_through_the_widget_and_the_builders_snippet(client):
+    """`lang=` is a page parameter: the scripts format dates in it; it selects nothing."""
+    html = client.get("/widget?type=flyby&lang=pt-BR").data.decode()
+    assert 'data-lang="pt-BR"' in html and "Solar Orbiter Venus Flyby" in html
+    assert 'href="?type=flyby&amp;lang=pt-BR&amp;view=month"' in html
+    assert 'data-json-url="http://localhost/events.json?type=flyby"' in html
+    builder = client.get("/?type=flyby&lang=ja")
+    page = unescape(builder.data.decode())
+    assert builder.status_code == 200
+    assert (
+        'src="http://localhost/widget?type=flyby&amp;lang=ja"' in page
+    )  # the snippet's own escape
+    assert 'value="http://localhost/events.ics?type=flyby"' in page  # the feed is the same
+    assert '<option value="ja" lang="ja" selected>' in page
+    assert 'data-lang="' not in client.get("/widget").data.decode()
 
 
 @pytest.mark.parametrize(
@@ -184,7 +203,7 @@ def test_directories_offer_events_and_launches_together_where_launches_exist(cli
 
 
 def test_static_assets_are_served_from_the_package(client):
-    for name in ("site.css", "builder.js", "widget.js", "localtime.js", "favicon.svg"):
+    for name in ("site.css", "builder.js", "widget.js", "dates.js", "favicon.svg"):
         response = client.get(f"/static/{name}")
         assert response.status_code == 200 and response.data, name
     for html in (client.get("/").data, client.get("/widget").data):
