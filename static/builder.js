@@ -158,7 +158,7 @@
   }
 
   let previewRequest = 0;
-  async function updatePreview(base, stem, query) {
+  async function updatePreview(base, stem, query, quiet = false) {
     const list = document.getElementById("preview");
     if (!list) return;
     const ticket = ++previewRequest;
@@ -184,7 +184,7 @@
       )]));
       const countdown = document.getElementById("countdown");
       if (countdown) window.icalfeedDates.countdown(countdown, upcoming);
-      announce(next.length
+      if (!quiet) announce(next.length
         ? `Preview updated: the next ${next.length} of ${data.count} ${data.count === 1 ? "item" : "items"} in this feed.`
         : "Preview updated: nothing upcoming matches yet.");
     } catch (error) {
@@ -238,12 +238,12 @@
     for (const button of document.querySelectorAll("button[data-copy]")) {
       button.addEventListener("click", async () => {
         const field = document.querySelector(button.dataset.copy);
-        field.select();
         let copied = false;
         try {
           await navigator.clipboard.writeText(field.value);
-          copied = true;
+          copied = true;  // focus stays on the button: a keyboard user goes on from there
         } catch (error) {
+          field.select();  // the old way needs the text selected (and shows it)
           copied = document.execCommand && document.execCommand("copy");
         }
         const label = button.dataset.label || button.textContent;
@@ -266,5 +266,10 @@
     form.addEventListener("change", schedule);
     form.addEventListener("input", (event) => { if (event.target.type === "text") schedule(); });
     form.addEventListener("submit", (event) => { event.preventDefault(); update(form); });
+    // The server rendered the preview; the countdown needs the items' precision, from the
+    // JSON (nothing is announced: the page has only just been read out).
+    if (!document.getElementById("query-error")) {
+      updatePreview(form.dataset.base, feedStem(included(form)), queryString(form, false), true);
+    }
   });
 })();

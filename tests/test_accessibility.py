@@ -172,6 +172,7 @@ def test_the_builder_by_keyboard_alone(keyboard_tab, server):  # noqa: F811
     tab.focus('button[data-copy="#feed-url"]')
     tab.keyboard.press("Enter")
     status_says(tab, "Feed URL copied")
+    assert tab.evaluate("document.activeElement.dataset.copy") == "#feed-url"  # focus stays
     assert tab.evaluate("navigator.clipboard.readText()") == tab.input_value("#feed-url")
     tab.focus('button[data-copy="#embed"]')
     tab.keyboard.press("Enter")
@@ -358,6 +359,8 @@ def test_the_builder_preview_counts_down_and_reuses_one_timer(browser, server): 
     context.add_init_script(COUNT_INTERVALS)
     tab = context.new_page()
     tab.goto(server + "/?include=events,launches")
+    tab.wait_for_selector("#countdown:not([hidden])")  # from the start, not only after a change
+    assert tab.evaluate("window.__liveIntervals()") == 1
     for box in ("#include-launches", "#include-events", "#include-events"):
         tab.click(box)
         tab.wait_for_timeout(400)
@@ -461,3 +464,16 @@ def test_every_vague_precision_is_phrased_as_its_period(page, server):  # noqa: 
         "decade": "NET 2030s",  # no Intl form: LL2's words from the server
         "day": "Do., 24. Dez. 2026",
     }
+
+
+def test_a_directory_by_keyboard_alone(keyboard_tab, server):  # noqa: F811
+    tab = keyboard_tab
+    tab.goto(server + "/programs")
+    stops = tab_through(tab, limit=1500)
+    names = {s["id"] for s in stops}
+    assert {"spacex-starship-link-webcal", "#url-spacex-starship"} <= names
+    assert [s for s in stops if not s["ring"]] == []
+    tab.focus('button[data-copy="#url-spacex-starship"]')
+    tab.keyboard.press("Enter")
+    status_says(tab, "Feed URL for SpaceX Starship copied")
+    assert tab.evaluate("navigator.clipboard.readText()").endswith("/programs/spacex-starship.ics")
