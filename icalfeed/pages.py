@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 from .admission import Refused
 from .catalog import Catalog, Kind
 from .choices import builder_groups, choices, named_by_launches
-from .errors import QueryError
+from .errors import QueryError, shown
 from .guards import refused
 from .meaning import Meaning
 from .models import Event, Launch
@@ -170,9 +170,9 @@ def widget() -> Response:
         query = FeedQuery.from_args(_feed_args(), snapshot.catalog)
         lang = language(request.args)
         if theme not in THEMES:
-            raise QueryError(f"theme must be one of {', '.join(THEMES)}, got '{theme[:20]}'")
+            raise QueryError(f"theme must be one of {', '.join(THEMES)}, got '{shown(theme)}'")
         if view not in ("agenda", "month"):
-            raise QueryError(f"view must be agenda or month, got '{view[:20]}'")
+            raise QueryError(f"view must be agenda or month, got '{shown(view)}'")
     except QueryError as exc:
         error, query, theme, view, lang = str(exc), FeedQuery(), "auto", "agenda", ""
     today = feed_day(current_runtime().store.clock())
@@ -298,9 +298,14 @@ def _feed_args() -> MultiDict[str, str]:
 def language(args: MultiDict[str, str]) -> str:
     """The `lang=` parameter: a language tag for the page's dates, or "" for the visitor's
     own; QueryError when it is not a language tag."""
-    value = args.get("lang", "").strip()
+    values = args.getlist("lang")
+    if len(values) > 1:
+        raise QueryError("lang takes one language tag, got several")
+    value = values[0].strip() if values else ""
     if value and not LANGUAGE_TAG.fullmatch(value):
-        raise QueryError(f"lang must be a language tag such as de, ja or pt-BR, got '{value[:20]}'")
+        raise QueryError(
+            f"lang must be a language tag such as de, ja or pt-BR, got '{shown(value)}'"
+        )
     return value
 
 

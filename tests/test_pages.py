@@ -153,7 +153,16 @@ def test_widget_can_be_framed_anywhere_and_renders_the_agenda(client):
 
 
 @pytest.mark.parametrize(
-    "query", ["theme=neon", "view=week", "type=nope", "lang=%3Cscript%3E", "lang=de_DE", "lang=x"]
+    "query",
+    [
+        "theme=neon",
+        "view=week",
+        "type=nope",
+        "lang=%3Cscript%3E",
+        "lang=de_DE",
+        "lang=x",
+        "lang=de&lang=ja",
+    ],
 )
 def test_widget_rejects_bad_parameters_politely(client, query):
     response = client.get(f"/widget?{query}")
