@@ -93,17 +93,23 @@
       'style="border:0;max-width:100%" loading="lazy"></iframe>';
   }
 
-  // Tell screen readers what changed (the page's one polite status region).
-  function announce(text) {
+  // Tell screen readers what changed (the page's one polite status region), after `wait`
+  // ms without a newer message: typing a location must not read out every keystroke.
+  let announcing = 0;
+  function announce(text, wait = 50) {
     const status = document.getElementById("status");
     if (!status) return;
-    status.textContent = "";
-    setTimeout(() => { status.textContent = text; }, 50);  // a change, even for the same words
+    clearTimeout(announcing);
+    announcing = setTimeout(() => {
+      status.textContent = "";
+      announcing = setTimeout(() => { status.textContent = text; }, 50);  // heard as new
+    }, wait);
   }
+  const PREVIEW_QUIET = 1000;  // ms the preview must stay the same before it is announced
 
   function previewItem(event) {
     const item = document.createElement("li");
-    item.className = "event" + (event.precision.vague ? " vague" : "") +
+    item.className = "event" + (event.precision?.vague ? " vague" : "") +
       (event.status === "cancelled" ? " cancelled" : "");
     item.id = event.uid.split("@")[0];
     const time = document.createElement("time");
@@ -114,7 +120,7 @@
     const when = document.createElement("span");
     when.className = "when";
     when.append(time);
-    if (event.precision.vague) {
+    if (event.precision?.vague) {
       const tag = document.createElement("span");
       tag.className = "tag";
       tag.textContent = "date not final";
@@ -161,19 +167,24 @@
   async function updatePreview(base, stem, query, quiet = false) {
     const list = document.getElementById("preview");
     if (!list) return;
+    const countdown = document.getElementById("countdown");
     const ticket = ++previewRequest;
+    const stale = () => ticket !== previewRequest;  // a newer selection has been asked for
     try {
       const response = await fetch(withQuery(`${base}${stem}.json`, query));
-      if (ticket !== previewRequest) return;
+      if (stale()) return;
       if (!response.ok) {
         const message = (await response.text()).trim();
+        if (stale()) return;
         list.replaceChildren(Object.assign(document.createElement("li"), {
           className: "muted empty", textContent: message,
         }));
-        announce(`Preview not updated: ${message}`);
+        if (countdown) window.icalfeedDates.noCountdown(countdown);
+        announce(`Preview not updated: ${message}`, PREVIEW_QUIET);
         return;
       }
       const data = await response.json();
+      if (stale()) return;
       const today = new Date().toISOString().slice(0, 10);
       const items = [...(data.events || []), ...(data.launches || [])]
         .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
@@ -182,13 +193,14 @@
       list.replaceChildren(...(next.length ? next.map(previewItem) : [Object.assign(
         document.createElement("li"), { className: "muted empty", textContent: "No upcoming events match yet." },
       )]));
-      const countdown = document.getElementById("countdown");
       if (countdown) window.icalfeedDates.countdown(countdown, upcoming);
       if (!quiet) announce(next.length
         ? `Preview updated: the next ${next.length} of ${data.count} ${data.count === 1 ? "item" : "items"} in this feed.`
-        : "Preview updated: nothing upcoming matches yet.");
+        : "Preview updated: nothing upcoming matches yet.", PREVIEW_QUIET);
     } catch (error) {
-      if (ticket === previewRequest) list.setAttribute("data-error", String(error));
+      if (stale()) return;
+      list.setAttribute("data-error", String(error));
+      if (countdown) window.icalfeedDates.noCountdown(countdown);
     }
   }
 

@@ -37,6 +37,12 @@
     return [new Date(Date.UTC(year, first, 1)), new Date(Date.UTC(year, first + months - 1, 1))];
   }
 
+  // "Apr–Jun 2026" as the language writes a range (or both ends, on an engine without it).
+  function range(formatter, from, to) {
+    return typeof formatter.formatRange === "function" ? formatter.formatRange(from, to)
+      : `${formatter.format(from)} – ${formatter.format(to)}`;
+  }
+
   // How well LL2 knows an item's date, in the visitor's words (`item` is a feed JSON item).
   function when(item) {
     const start = new Date(item.start);
@@ -45,10 +51,10 @@
       return item.all_day ? day.format(start) : instant.format(start);
     }
     if (name === "month") return `${NET} ${monthYear.format(start)}`;
-    if (/^(quarter|half)_\d$/.test(name)) return `${NET} ${shortMonths.formatRange(...period(start, name))}`;
+    if (/^(quarter|half)_\d$/.test(name)) return `${NET} ${range(shortMonths, ...period(start, name))}`;
     if (name === "year") return `${NET} ${yearOnly.format(start)}`;
-    if (name === "week") return `${NET} ${days7.formatRange(start, new Date(start.getTime() + 6 * 864e5))}`;
-    if (name === "unknown") return `${NET} ${day.format(start)}`;
+    if (name === "week") return `${NET} ${range(days7, start, new Date(start.getTime() + 6 * 864e5))}`;
+    if (name === "unknown") return `${NET} ${monthYear.format(start)}`;  // no day it may not know
     return item.net || `${NET} ${yearOnly.format(start)}`;  // fiscal year, decade: LL2's words
   }
 
@@ -59,48 +65,69 @@
       const info = locale.getWeekInfo ? locale.getWeekInfo() : locale.weekInfo;
       if (info && info.firstDay) return info.firstDay % 7;
     } catch (error) { /* an engine without week data */ }
-    return /-(US|CA|JP|KR|TW|HK|BR|MX|IL|PH|IN|ZA|SA)\b/i.test(lang) ? 0 : 1;
+    const sunday = /-(US|CA|JP|KR|TW|HK|BR|MX|IL|PH|IN|ZA|SA)\b|^(en|ja|ko|he)$/i;
+    return sunday.test(lang) ? 0 : 1;
   }
 
   // A live T-minus countdown, one at a time per element; never for a date LL2 does not know
-  // to the minute. `stop` clears its timer (a re-render must not leave one running).
+  // to the minute. It counts to T-0: a launch's NET (`net_utc`), not its window's opening.
+  // `stop` clears its timer (a re-render must not leave one running).
   const reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)");
-  const days = new Intl.NumberFormat(lang, { style: "unit", unit: "day", unitDisplay: "narrow" });
+  const days = (() => {
+    try {
+      const unit = new Intl.NumberFormat(lang, { style: "unit", unit: "day", unitDisplay: "narrow" });
+      return (n) => unit.format(n);
+    } catch (error) {
+      return (n) => `${n}d`;  // an engine without unit formatting
+    }
+  })();
   const two = (n) => String(n).padStart(2, "0");
+  const zero = (item) => new Date(item.net_utc || item.start).getTime();
   function counts(item, now) {
     const name = item.precision && item.precision.name;
     return (name === "second" || name === "minute") && !item.all_day &&
-      item.status !== "cancelled" && new Date(item.start).getTime() > now;
+      item.status !== "cancelled" && zero(item) > now;
   }
   function countdown(element, items) {
     if (element.icalfeedStop) element.icalfeedStop();
-    const next = items.find((item) => counts(item, Date.now()));
+    const now = Date.now();
+    const next = items.filter((item) => counts(item, now))
+      .sort((a, b) => zero(a) - zero(b))[0];
     element.hidden = !next;
     if (!next) return null;
-    const target = new Date(next.start).getTime();
+    const target = zero(next);
     const calm = Boolean(reducedMotion && reducedMotion.matches);
     const label = element.querySelector(".countdown-of");
     const clock = element.querySelector(".countdown-clock");
     label.textContent = next.display_name;
-    clock.dateTime = next.start;
+    clock.dateTime = new Date(target).toISOString().replace(".000Z", "Z");
     let timer = 0;
     const stop = () => { clearInterval(timer); timer = 0; element.icalfeedStop = null; };
     const tick = () => {
-      const left = Math.max(0, Math.floor((target - Date.now()) / 1000));
-      const d = Math.floor(left / 86400);
-      const hms = `${two(Math.floor(left / 3600) % 24)}:${two(Math.floor(left / 60) % 60)}` +
-        (calm ? "" : `:${two(left % 60)}`);
-      clock.textContent = `T−${d ? days.format(d) + " " : ""}${hms}`;
+      const left = Math.max(0, Math.ceil((target - Date.now()) / 1000));
+      // Calm (reduced motion): whole minutes, rounded up, so it never reads 00:00 early.
+      const shown = calm ? Math.ceil(left / 60) * 60 : left;
+      const d = Math.floor(shown / 86400);
+      const hms = `${two(Math.floor(shown / 3600) % 24)}:${two(Math.floor(shown / 60) % 60)}` +
+        (calm ? "" : `:${two(shown % 60)}`);
+      const text = `T−${d ? days(d) + " " : ""}${hms}`;
+      if (clock.textContent !== text) clock.textContent = text;  // calm: changes once a minute
       if (left === 0) { stop(); element.dataset.done = "true"; }
     };
     delete element.dataset.done;
     tick();
-    if (element.dataset.done !== "true") timer = setInterval(tick, calm ? 60000 : 1000);
+    if (element.dataset.done !== "true") timer = setInterval(tick, 1000);
     element.icalfeedStop = stop;
     return next;
   }
 
-  window.icalfeedDates = { lang, when, weekStart, countdown, instant, format };
+  // Hide a countdown and stop its timer (the selection behind it is gone).
+  function noCountdown(element) {
+    if (element.icalfeedStop) element.icalfeedStop();
+    element.hidden = true;
+  }
+
+  window.icalfeedDates = { lang, when, weekStart, countdown, noCountdown, instant, format };
 
   // The server writes times in UTC (and says so); here they become local, and dates that
   // are not instants (all-day, vague) are phrased in the visitor's language.

@@ -21,7 +21,7 @@
 
   function chip(event) {
     const link = document.createElement("a");
-    link.className = "chip" + (event.precision.vague ? " vague" : "") + (event.moved ? " moved" : "");
+    link.className = "chip" + (event.precision?.vague ? " vague" : "") + (event.moved ? " moved" : "");
     link.href = event.webcast && /^https?:\/\//.test(event.webcast) ? event.webcast : `#${event.uid.split("@")[0]}`;
     if (event.webcast) { link.target = "_blank"; link.rel = "noopener"; }
     const when = dates.when(event);
@@ -55,8 +55,8 @@
     }
     const byDay = new Map();
     // Items LL2 knows only to the week, month, quarter or year get no day cell (that would
-    // be a false precise date): they are listed under the grid in the month their period ends.
-    const vague = events.filter((e) => e.precision.vague && e.start.slice(0, 7) ===
+    // be a false precise date): they are listed under the grid, in the month of their NET.
+    const vague = events.filter((e) => e.precision?.vague && e.start.slice(0, 7) ===
       `${shown.getFullYear()}-${String(shown.getMonth() + 1).padStart(2, "0")}`);
     const vagueBox = document.getElementById("month-vague");
     vagueBox.hidden = !vague.length;
@@ -70,7 +70,7 @@
       return item;
     }));
     for (const event of events) {
-      if (event.precision.vague) continue;
+      if (event.precision?.vague) continue;
       const key = dayKey(event);
       if (!byDay.has(key)) byDay.set(key, []);
       byDay.get(key).push(event);

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_browser import ARTIFACTS, browser, page, server  # noqa: F401 (fixtures)
+from test_browser import ARTIFACTS, NOW, browser, page, server  # noqa: F401 (fixtures)
 
 AXE = Path(__file__).resolve().parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_21_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -147,6 +147,7 @@ def status_says(tab, words: str) -> None:
 def test_the_builder_by_keyboard_alone(keyboard_tab, server):  # noqa: F811
     tab = keyboard_tab
     tab.goto(server + "/")
+    tab.wait_for_load_state("networkidle")  # the preview's first refresh, before any Tab
     stops = tab_through(tab)
     names = [s["id"] for s in stops]
     for wanted in (
@@ -217,11 +218,13 @@ def localised(browser, server, path: str, lang: str, zone: str, at: datetime):  
     """A tab showing `path` in a browser whose own language is English, with `lang=` asked
     for, its clock stopped at `at`, in time zone `zone`."""
     context = browser.new_context(
-        viewport={"width": 900, "height": 900}, locale="en-US", timezone_id=zone
+        at=at - timedelta(minutes=1),
+        viewport={"width": 900, "height": 900},
+        locale="en-US",
+        timezone_id=zone,
     )
     tab = context.new_page()
-    tab.clock.install(time=at)
-    tab.clock.pause_at(at)
+    tab.clock.pause_at(at)  # forward to `at`, and stopped there
     tab.goto(f"{server}{path}&lang={lang}")
     tab.wait_for_selector("body[data-loaded]")
     return context, tab
@@ -248,7 +251,7 @@ def test_the_widget_in_the_visitors_language(
     europa,
     solar_orbiter,
 ):
-    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    at = NOW
     context, tab = localised(browser, server, VAGUE_AND_DAY + "&view=agenda", lang, zone, at)
     try:
         agenda = dict(zip(texts(tab, ".event-title"), texts(tab, ".when time"), strict=True))
@@ -273,7 +276,7 @@ def test_the_widget_in_the_visitors_language(
 
 def test_the_clock_follows_the_language(browser, server):  # noqa: F811
     """12- or 24-hour by the language: en-US writes PM, German does not."""
-    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    at = NOW
     shown = {}
     for lang in ("en-US", "de"):
         context, tab = localised(browser, server, "/widget?include=launches", lang, "UTC", at)
@@ -284,7 +287,7 @@ def test_the_clock_follows_the_language(browser, server):  # noqa: F811
 
 
 def test_the_server_agenda_without_javascript_is_utc_and_says_so(browser, server):  # noqa: F811
-    context = browser.new_context(java_script_enabled=False, locale="de-DE")
+    context = browser.new_context(at=None, java_script_enabled=False, locale="de-DE")
     tab = context.new_page()
     tab.goto(server + "/widget?include=launches&lang=de")
     assert "Times in UTC" in tab.inner_text(".widget-foot")
@@ -322,9 +325,12 @@ def test_a_countdown_for_the_next_timed_launch_that_stops_at_zero(browser, serve
     tab.screenshot(path=str(ARTIFACTS / "widget-countdown.png"))
     context.close()
 
-    context = browser.new_context(locale="en-GB", timezone_id="UTC")
+    start = target - timedelta(seconds=3)
+    context = browser.new_context(
+        at=start - timedelta(minutes=1), locale="en-GB", timezone_id="UTC"
+    )
     tab = context.new_page()
-    tab.clock.install(time=target - timedelta(seconds=3, milliseconds=500))
+    tab.clock.pause_at(start)  # forward to `start`; only run_for moves it from there
     tab.add_init_script(COUNT_INTERVALS)  # after the clock: it counts the fake clock's timers
     tab.goto(server + "/widget?include=launches")
     tab.wait_for_selector("body[data-loaded]")
@@ -450,7 +456,7 @@ def test_every_vague_precision_is_phrased_as_its_period(page, server):  # noqa: 
         """() => Object.fromEntries([
           ["quarter_2", "2026-06-30"], ["half_2", "2026-12-31"], ["week", "2026-12-07"],
           ["month", "2026-11-30"], ["year", "2026-12-31"], ["decade", "2030-12-31"],
-          ["day", "2026-12-24"],
+          ["day", "2026-12-24"], ["unknown", "2026-12-10"],
         ].map(([name, start]) => [name, window.icalfeedDates.when({
           start, all_day: true, net: "NET 2030s", precision: {name, vague: name !== "day"},
         })]))"""
@@ -463,7 +469,45 @@ def test_every_vague_precision_is_phrased_as_its_period(page, server):  # noqa: 
         "year": "NET 2026",
         "decade": "NET 2030s",  # no Intl form: LL2's words from the server
         "day": "Do., 24. Dez. 2026",
+        "unknown": "NET Dezember 2026",  # no day it may not know
     }
+
+
+def test_the_countdown_counts_to_t0_of_the_first_item_known_to_the_minute(page, server):  # noqa: F811
+    """Hour, day and vague items never count, whatever their order; a launch counts to its
+    NET, not to its window's opening; a cancelled one does not count."""
+    page.goto(server + "/widget?include=launches")
+    page.wait_for_selector("body[data-loaded]")
+    picked = page.evaluate(
+        """(now) => {
+          const box = document.getElementById("countdown");
+          const at = (hours) => new Date(now + hours * 3600e3).toISOString();
+          const item = (name, hours, {precision = "minute", ...extra} = {}) => ({
+            display_name: name, start: at(hours), all_day: false, status: "confirmed",
+            ...extra, precision: {name: precision, vague: false},
+          });
+          const next = window.icalfeedDates.countdown(box, [
+            item("hourly", 1, {precision: "hour"}),
+            item("daily", 2, {precision: "day", all_day: true}),
+            item("gone", 3, {status: "cancelled"}),
+            item("window", 4, {net_utc: at(5)}),
+            item("later", 4.5, {precision: "second"}),
+          ]);
+          return [next.display_name, box.querySelector("time").dateTime];
+        }""",
+        NOW.timestamp() * 1000,
+    )
+    assert picked[0] == "later"  # the window opens at 4 h, but its T-0 (NET) is at 5 h
+    page.evaluate(
+        """(now) => window.icalfeedDates.countdown(document.getElementById("countdown"), [
+          {display_name: "window", start: new Date(now + 3600e3).toISOString(),
+           net_utc: new Date(now + 7200e3).toISOString(), all_day: false, status: "go",
+           precision: {name: "second", vague: false}}])""",
+        NOW.timestamp() * 1000,
+    )
+    assert page.get_attribute(".countdown-clock", "datetime") == (
+        (NOW + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
 
 
 def test_a_directory_by_keyboard_alone(keyboard_tab, server):  # noqa: F811

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -23,6 +24,10 @@ from icalfeed.models import parse_events, parse_launches
 from icalfeed.store import load_sample, write_snapshot
 
 CHROMIUM = Path("/usr/bin/chromium")
+# The moment the browser tests live in, for the server ("today", what is upcoming) and for
+# every browser context (its clock starts here and runs): the sample's dated events stay
+# upcoming and the screenshots stay the same whenever the tests run.
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 XSS_NAME = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> Probe'
 # A program whose LL2 slug once renamed the download to pwn.html (#19).
@@ -54,9 +59,8 @@ def _snapshot_with_probe(data_dir: Path) -> None:
         vid_urls=[{"url": "javascript:alert(1)"}, {"url": "https://example.org/watch"}],
         program=[*probe["program"], HOSTILE_PROGRAM],
     )
-    now = datetime.now(UTC)
-    snapshot, _ = load_sample().merge(parse_events([probe]).items, now)
-    snapshot, _ = snapshot.merge(parse_launches(rebased_launches(now)).items, now)
+    snapshot, _ = load_sample().merge(parse_events([probe]).items, NOW)
+    snapshot, _ = snapshot.merge(parse_launches(rebased_launches(NOW)).items, NOW)
     data_dir.mkdir(parents=True, exist_ok=True)
     write_snapshot(data_dir / "snapshot.json", snapshot)
 
@@ -68,6 +72,7 @@ def server(tmp_path_factory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("browser") / "var"
     _snapshot_with_probe(data_dir)
     app = create_app(Settings(data_dir=data_dir, offline=True), start_sync=False)
+    app.extensions["icalfeed"].store.clock = lambda: NOW
     wsgi = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=wsgi.run, daemon=True)
     thread.start()
@@ -116,8 +121,25 @@ def browser() -> Iterator[object]:
                 "--disable-sync",
             ],
         )
-        yield instance
+        yield AtNow(instance)
         instance.close()
+
+
+class AtNow:
+    """The browser, each new context of it with its clock installed at `at` (NOW unless
+    given; None: the real clock) and running from there."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_context(self, at: datetime | None = NOW, **options: Any) -> Any:
+        context = self._browser.new_context(**options)
+        if at is not None:
+            context.clock.install(time=at)
+        return context
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
 
 
 @pytest.fixture
