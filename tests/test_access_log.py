@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import re
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-from ports import free_ports
+from servers import serve_offline
 
 from icalfeed import accesslog, create_app
 from icalfeed.accesslog import BatchedHandler
@@ -204,28 +201,8 @@ def test_the_batched_handler_queues_lines_and_writes_them_in_one_go_soon():
         handler.close()
 
 
-def serve(tmp_path: Path, **env: str) -> tuple[subprocess.Popen[bytes], int, Path]:
-    (port,) = free_ports(1)
-    log = tmp_path / "server.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "icalfeed", "serve", "--offline", "--port", str(port)],
-        env={**os.environ, "ICALFEED_DATA_DIR": str(tmp_path / "var"), **env},
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-            return process, port, log
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError(log.read_text())
-
-
 def test_a_real_server_writes_bare_lines_to_stderr_within_a_second(tmp_path):
-    process, port, log = serve(tmp_path, ICALFEED_LOG_LEVEL="WARNING")
+    process, port, log = serve_offline(tmp_path, ICALFEED_LOG_LEVEL="WARNING")
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(2):
@@ -260,7 +237,7 @@ def test_a_real_server_writes_bare_lines_to_stderr_within_a_second(tmp_path):
 
 
 def test_a_real_server_without_the_access_log_writes_none(tmp_path):
-    process, port, log = serve(tmp_path, ICALFEED_ACCESS_LOG="0")
+    process, port, log = serve_offline(tmp_path, ICALFEED_ACCESS_LOG="0")
     try:
         urllib.request.urlopen(f"http://127.0.0.1:{port}{FEED}", timeout=30).read()
         time.sleep(1.5)

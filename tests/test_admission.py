@@ -8,11 +8,8 @@ gates through the app, and a real server process under a short, bounded flood fr
 from __future__ import annotations
 
 import http.client
-import os
 import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -20,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 from icalendar import Calendar
-from ports import free_ports
+from servers import serve_offline
 
 from icalfeed import create_app
 from icalfeed.admission import (
@@ -274,30 +271,13 @@ def test_a_refused_connection_that_is_to_close_is_closed_not_parked():
 
 
 @pytest.fixture
-def server(tmp_path) -> Iterator[str]:
-    (port,) = free_ports(1)
-    env = {
-        **os.environ,
-        "ICALFEED_DATA_DIR": str(tmp_path / "var"),
-        "ICALFEED_LOG_LEVEL": "WARNING",
-        "ICALFEED_CLIENT_RENDER_BURST": "10",
-        "ICALFEED_CLIENT_RENDERS_PER_MINUTE": "60",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "icalfeed", "serve", "--offline", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "server.log", "w"),  # noqa: SIM115
+def server(tmp_path) -> Iterator[int]:
+    process, port, _ = serve_offline(
+        tmp_path,
+        ICALFEED_LOG_LEVEL="WARNING",
+        ICALFEED_CLIENT_RENDER_BURST="10",
+        ICALFEED_CLIENT_RENDERS_PER_MINUTE="60",
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            get(port, "/healthz")
-            break
-        # Before the server listens, a connection can meet itself (TCP simultaneous open on a
-        # free ephemeral port) and read its own request back.
-        except (OSError, http.client.HTTPException):
-            time.sleep(0.2)
     yield port
     process.terminate()
     process.wait(10)

@@ -6,15 +6,11 @@ from __future__ import annotations
 import gzip
 import http.client
 import io
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import pytest
 from icalendar import Calendar
-from ports import free_ports
+from servers import serve_offline
 
 from icalfeed.filebody import THRESHOLD
 
@@ -54,21 +50,7 @@ def test_a_big_body_is_handed_over_as_a_file_and_a_small_one_is_not(client):
 
 @pytest.fixture
 def port(tmp_path) -> Iterator[int]:
-    (number,) = free_ports(1)
-    env = {**os.environ, "ICALFEED_DATA_DIR": str(tmp_path / "var")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "icalfeed", "serve", "--offline", "--port", str(number)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            fetch(number, "/healthz")
-            break
-        except (OSError, http.client.HTTPException):
-            time.sleep(0.2)
+    process, number, _ = serve_offline(tmp_path)
     yield number
     process.terminate()
     process.wait(10)
