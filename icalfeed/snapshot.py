@@ -94,18 +94,19 @@ class Entry:
     ) -> Entry:
         """`record` is the slimmed LL2 object, or its `record_json` already."""
         text = record if isinstance(record, str) else _compact(record)
+        moved_from = [m.to_json() for m in moves]
         # The same text as json.dumps of [record, sequence, removed, first_seen, moves]:
         # first_seen is content only for items without last_updated (it is their DTSTAMP).
         tail = [
             sequence,
             removed_at.isoformat() if removed_at else None,
             None if item.last_updated else first_seen.isoformat(),
-            *([[m.to_json() for m in moves]] if moves else []),
+            *([moved_from] if moves else []),
         ]
         payload = f"[{text},{_compact(tail)[1:]}"
         digest = hashlib.sha256(payload.encode()).hexdigest()[:32]
         head = _stored_head(item.kind)
-        moved = f',"moves":{_compact([m.to_json() for m in moves])}' if moves else ""
+        moved = f',"moves":{_compact(moved_from)}' if moves else ""
         stored = (
             f'{head}{text},"sequence":{sequence},"first_seen":{_json_iso(first_seen)},'
             f'"last_seen":{_json_iso(last_seen)},"removed_at":{_json_iso(removed_at)}{moved}}}'
