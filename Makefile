@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ICSCHECK_SRC ?= ../shared/icscheck
 ICSCHECK := .cache/icscheck
 
-.PHONY: run test lint format install install-test icscheck browser axe redis sample lock audit bench clean
+.PHONY: run test lint format install install-test icscheck browser axe redis nginx sample lock audit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -62,6 +62,14 @@ redis:
 		{ service redis-server stop >/dev/null 2>&1 || true; }; \
 	fi
 
+# The deployment tests put Debian's nginx, with the shipped config (deploy/nginx), in front
+# of real instances; as root (CI), install it (and stop the service the package starts).
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx && \
+		{ service nginx stop >/dev/null 2>&1 || true; }; \
+	fi
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -71,7 +79,7 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test icscheck browser axe redis lint
+test: install-test icscheck browser axe redis nginx lint
 	$(BIN)/python -m pytest -q
 
 # Rebuild the packaged offline sample from the real LL2 JSON in ../shared.
@@ -81,7 +89,9 @@ sample: install
 # Serving benchmark (not a test): needs Debian's wrk, installed here when run as root.
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = "0" ] && apt-get install -y -qq wrk; }
+	@$(MAKE) --no-print-directory nginx
 	$(BIN)/python bench/serving.py
+	$(BIN)/python bench/deployed.py
 	$(BIN)/python bench/sync_day.py
 	$(BIN)/python bench/ll2_size.py
 

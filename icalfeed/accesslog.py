@@ -48,7 +48,7 @@ class AccessLog:
 
     def __init__(
         self,
-        client: Callable[[Mapping[str, Any]], str],
+        client: Callable[[dict[str, Any]], str],
         logger: logging.Logger = log,
         clock: Callable[[], float] = time.time,
     ) -> None:

@@ -7,27 +7,24 @@ render lane: a render waits at most a moment for it, and only a few may wait; be
 the answer is ``503`` with ``Retry-After``. Cached answers pass neither gate, and the waiting
 is bounded so most of the server's threads stay free for them.
 
-The client is the socket peer; a forwarded address (``Forwarded``, ``X-Forwarded-For``)
-counts only when the peer is one of ``ICALFEED_TRUSTED_PROXIES``, so nobody can mint
-identities with a header.
+Who the client is (the socket peer, or behind a trusted proxy the address it forwarded,
+IPv6 clients by network) is `clients`' to say; budgets are kept under its key.
 """
 
 from __future__ import annotations
 
 import contextvars
-import ipaddress
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from cachetools import LRUCache
 
 T = TypeVar("T")
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Clients whose buckets are remembered; a forgotten one starts full again.
 MAX_CLIENTS = 100_000
 
@@ -179,57 +176,3 @@ def refused_headers(refused: Refused) -> list[tuple[str, str]]:
         ("Cache-Control", "no-store"),
         ("Content-Length", str(len(refused_body(refused)))),
     ]
-
-
-def trusted_networks(spec: str | None) -> tuple[Network, ...]:
-    """``"10.0.0.1, 192.168.0.0/16"`` → networks; empty when unset."""
-    if not spec:
-        return ()
-    return tuple(
-        ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip()
-    )
-
-
-def client_address(environ: Mapping[str, Any], trusted: Iterable[Network]) -> str:
-    """Who is asking: the socket peer, or, when the peer is a trusted proxy, the nearest
-    address the proxies forwarded that is not itself a trusted proxy."""
-    peer = str(environ.get("REMOTE_ADDR") or "unknown")
-    networks = tuple(trusted)
-    if not networks or not _within(peer, networks):
-        return peer
-    hops = _forwarded_for(environ)
-    for hop in reversed(hops):  # the rightmost hop was added by our own proxy
-        if not _within(hop, networks):
-            return hop
-    return hops[0] if hops else peer
-
-
-def _forwarded_for(environ: Mapping[str, Any]) -> list[str]:
-    forwarded = environ.get("HTTP_FORWARDED")
-    if forwarded:  # RFC 7239: for=192.0.2.60, for="[2001:db8::1]:4711"
-        hops = []
-        for element in str(forwarded).split(","):
-            for pair in element.split(";"):
-                name, _, value = pair.strip().partition("=")
-                if name.lower() == "for":
-                    hops.append(_bare(value.strip().strip('"')))
-        return [h for h in hops if h]
-    header = environ.get("HTTP_X_FORWARDED_FOR")
-    return [_bare(part.strip()) for part in str(header or "").split(",") if part.strip()]
-
-
-def _bare(value: str) -> str:
-    """An address without port or brackets: ``[2001:db8::1]:4711`` → ``2001:db8::1``."""
-    if value.startswith("["):
-        return value[1:].split("]", 1)[0]
-    if value.count(":") == 1:
-        return value.split(":", 1)[0]
-    return value
-
-
-def _within(address: str, networks: tuple[Network, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)

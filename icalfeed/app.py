@@ -10,6 +10,7 @@ from flask import Flask
 
 from . import guards
 from .accesslog import AccessLog
+from .clients import BehindProxy
 from .config import Settings
 from .fastpath import FeedFastPath
 from .filebody import FileBodies
@@ -77,7 +78,8 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
         listeners.append(AccessLog(runtime.client))
     if listeners:
         wsgi = Observed(wsgi, listeners)
-    app.wsgi_app = FileBodies(wsgi)  # type: ignore[method-assign]
+    # Outermost but for the file bodies: the client is known to everything inside.
+    app.wsgi_app = FileBodies(BehindProxy(wsgi, runtime.identity))  # type: ignore[method-assign]
     # Serialise every event once now (and after each sync), not on a subscriber's request.
     threading.Thread(target=runtime.warm, name="icalfeed-warm", daemon=True).start()
     app.register_blueprint(feeds)

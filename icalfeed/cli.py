@@ -105,6 +105,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         connection_limit=500,
         max_request_header_size=32 * 1024,
         max_request_body_size=64 * 1024,
+        # Waitress would drop Forwarded / X-Forwarded-* before the app sees them (it trusts
+        # one proxy address at most): the app judges them itself, by ICALFEED_TRUSTED_PROXIES
+        # networks and the one header they write (see `clients`).
+        clear_untrusted_proxy_headers=False,
         ident="icalfeed",
     )
     # One server per listening socket (a host name may resolve to several addresses).

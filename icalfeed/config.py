@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .admission import trusted_networks
+from .clients import PROXY_HEADERS, trusted_networks
 from .errors import ConfigError
 
 DEFAULT_UPSTREAM_URL = "https://ll.thespacedevs.com/2.3.0"
@@ -66,9 +66,13 @@ class Settings:
     render_lanes: int = 1
     render_queue: int = 2
     render_wait_seconds: float = 2.0
-    # Proxies whose Forwarded / X-Forwarded-For name the client ("10.0.0.1,192.168.0.0/16");
-    # unset: the socket peer is the client, whatever a header says.
+    # Proxies whose forwarding header names the client ("10.0.0.1,192.168.0.0/16"); unset:
+    # the socket peer is the client, whatever a header says. Only the one header those
+    # proxies write counts (x-forwarded-for, forwarded or x-real-ip). IPv6 clients share a
+    # budget per network of this prefix length (one subscriber owns a /64).
     trusted_proxies: str | None = None
+    trusted_proxy_header: str = "x-forwarded-for"
+    ipv6_client_prefix: int = 64
     # Most events in one feed; past it the nearest to today are kept.
     max_events: int = 2000
     log_level: str = "INFO"
@@ -147,6 +151,13 @@ class Settings:
             trusted_networks(self.trusted_proxies)
         except ValueError as exc:
             raise ConfigError(f"ICALFEED_TRUSTED_PROXIES has an unusable entry ({exc})") from None
+        if self.trusted_proxy_header.lower() not in PROXY_HEADERS:
+            raise ConfigError(
+                "ICALFEED_TRUSTED_PROXY_HEADER must be one of "
+                f"{', '.join(PROXY_HEADERS)}, got {self.trusted_proxy_header!r}"
+            )
+        if not 32 <= self.ipv6_client_prefix <= 128:
+            raise ConfigError("ICALFEED_IPV6_CLIENT_PREFIX must be between 32 and 128")
         if self.cache_max_age < 0:
             raise ConfigError("ICALFEED_CACHE_MAX_AGE must be 0 or more")
         return self

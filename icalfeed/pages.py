@@ -84,7 +84,7 @@ def admitted(view: Callable[..., Any]) -> Callable[..., Any]:
         mark(request.environ, "rendered")
         try:
             return runtime.admission.run(
-                runtime.client(request.environ),
+                runtime.client_key(request.environ),
                 lambda: runtime.timed("html", lambda: view(*args, **kwargs)),
             )
         except Refused as refusal:

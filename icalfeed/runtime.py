@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import Flask, current_app
 
-from .admission import (
-    Admission,
-    ClientBudgets,
-    Network,
-    Refused,
-    RenderLane,
-    client_address,
-    trusted_networks,
-)
+from .admission import Admission, ClientBudgets, Refused, RenderLane
 from .budget import Budget
+from .clients import CLIENT_KEY, ClientIdentity, remember
 from .config import Settings
 from .feedcache import FeedCache, JsonCache, VeventCache
 from .freememory import release_free_memory
@@ -45,7 +38,7 @@ class Runtime:
     warmed_version: str | None = None
     metrics: Metrics | None = None  # None with ICALFEED_METRICS=0
     admission: Admission = field(init=False)
-    trusted: tuple[Network, ...] = field(init=False)
+    identity: ClientIdentity = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -53,15 +46,22 @@ class Runtime:
             ClientBudgets(s.client_renders_per_minute, s.client_render_burst),
             RenderLane(s.render_lanes, s.render_queue, s.render_wait_seconds),
         )
-        self.trusted = trusted_networks(s.trusted_proxies)
+        self.identity = ClientIdentity.of(
+            s.trusted_proxies, s.trusted_proxy_header, s.ipv6_client_prefix
+        )
 
-    def client(self, environ: Mapping[str, Any]) -> str:
-        """The address a request counts against (see `admission.client_address`)."""
-        return client_address(environ, self.trusted)
+    def client(self, environ: MutableMapping[str, Any]) -> str:
+        """The request's client address, as logged (see `clients`)."""
+        return remember(environ, self.identity)
+
+    def client_key(self, environ: MutableMapping[str, Any]) -> str:
+        """What the request's render budget is kept under (IPv6: the client's network)."""
+        remember(environ, self.identity)
+        return str(environ[CLIENT_KEY])
 
     def refuse_early(self, environ: dict[str, Any]) -> Refused | None:
         """For the fast path: a client with no render left is refused before Flask."""
-        return self.admission.early(self.client(environ))
+        return self.admission.early(self.client_key(environ))
 
     def timed(self, fmt: str, work: Callable[[], T]) -> T:
         """Do `work`, a render in format `fmt` ("ics", "json", "html"), timed for /metrics."""

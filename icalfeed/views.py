@@ -96,7 +96,7 @@ def _feed(
     now = runtime.store.clock()
     day = feed_day(now)
     limit = runtime.settings.max_events
-    client = runtime.client(request.environ)
+    client = runtime.client_key(request.environ)
 
     def render() -> Rendered:
         mark(request.environ, "rendered")

@@ -92,11 +92,13 @@ def test_a_forwarded_address_counts_only_from_a_trusted_proxy(tmp_path, lines):
     behind = Settings(data_dir=tmp_path / "b", offline=True, trusted_proxies="127.0.0.1")
     proxied = create_app(behind, start_sync=False).test_client()
     proxied.get("/healthz", headers=forwarded)
-    proxied.get("/healthz", headers={"Forwarded": 'for="[2001:db8::1]:4711"'})
+    proxied.get("/healthz", headers={"X-Forwarded-For": "[2001:db8::1]:4711"})
+    # Not the header the proxy writes (X-Forwarded-For by default): the client's own claim.
+    proxied.get("/healthz", headers={"Forwarded": "for=192.0.2.1"})
     # From an untrusted peer the header is ignored, even with proxies configured.
     proxied.get("/healthz", headers=forwarded, environ_base={"REMOTE_ADDR": "198.51.100.1"})
     clients = [parsed(line)["client"] for line in lines()]
-    assert clients == ["127.0.0.1", "203.0.113.9", "2001:db8::1", "198.51.100.1"]
+    assert clients == ["127.0.0.1", "203.0.113.9", "2001:db8::1", "127.0.0.1", "198.51.100.1"]
 
 
 def test_query_strings_are_logged_and_secrets_are_not(client, lines):

@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from icalfeed import create_app
 from icalfeed import store as store_module
 from icalfeed.budget import RequestBudget
+from icalfeed.clients import BehindProxy
 from icalfeed.config import Settings
 from icalfeed.errors import SnapshotError, UpstreamError
 from icalfeed.fastpath import FeedFastPath
@@ -354,11 +355,13 @@ def test_a_pause_from_the_upstream_shows(tmp_path, settings):
 
 
 def test_without_metrics_or_access_log_nothing_wraps_the_fast_path(tmp_path):
-    """Only the hand-over of big bodies to the server sits outside it (no observer)."""
+    """Only the hand-over of big bodies to the server and the client's identity sit outside
+    it (no observer)."""
     settings = Settings(data_dir=tmp_path / "var", offline=True, metrics=False, access_log=False)
     app = create_app(settings, start_sync=False)
     assert isinstance(app.wsgi_app, FileBodies)
-    assert isinstance(app.wsgi_app.app, FeedFastPath)
+    assert isinstance(app.wsgi_app.app, BehindProxy)
+    assert isinstance(app.wsgi_app.app.app, FeedFastPath)
 
 
 def test_shared_store_failures_and_the_role_read_at_scrape_time(settings):
