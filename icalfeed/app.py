@@ -26,6 +26,7 @@ from .views import feeds, health
 
 log = logging.getLogger(__name__)
 PACKAGE = Path(__file__).resolve().parent
+SHARED = "icalfeed.shared"  # the app's `Shared` (budget, lease...) among its extensions
 
 
 def web_folder(name: str) -> str:
@@ -40,7 +41,8 @@ def web_folder(name: str) -> str:
 def create_app(settings: Settings | None = None, *, start_sync: bool | None = None) -> Flask:
     """Build the app: load the snapshot (or the sample) and, unless offline, start syncing.
 
-    `start_sync` defaults to ``not settings.offline``; tests pass False to stay in control.
+    `start_sync` defaults to ``not settings.offline``; tests pass False to stay in control,
+    and `icalfeed serve` does, to start the sync (`start_syncing`) only once it listens.
     """
     settings = settings or Settings.from_env()
     settings.ensure_data_dir()
@@ -55,19 +57,12 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
     runtime = Runtime(settings, store, shared.budget, metrics=metrics)
     if metrics is not None:
         metrics.watch(LiveState(store, shared.budget, role=lambda: runtime.role))
+    app.extensions["icalfeed"] = runtime
+    app.extensions[SHARED] = shared
     if start_sync if start_sync is not None else not settings.offline:
-        counted = metrics.upstream_request if metrics else None
-        runtime.scheduler = SyncScheduler(
-            build_syncer(settings, store, budget=shared.budget, on_request=counted),
-            settings.sync_tick_seconds,
-            after_run=runtime.warm,
-            lease=shared.lease,
-            hand=shared.hand,
-        )
-        runtime.scheduler.start()
+        start_syncing(app)
     elif settings.offline:
         log.info("offline: Launch Library 2 will not be contacted")
-    app.extensions["icalfeed"] = runtime
     guards.install(app)
     wsgi: WSGIApp = FeedFastPath(app.wsgi_app, store, early=runtime.refuse_early)
     # Outermost, so stored answers and early refusals are counted and logged too.
@@ -86,3 +81,21 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
     app.register_blueprint(health)
     app.register_blueprint(pages)
     return app
+
+
+def start_syncing(app: Flask) -> SyncScheduler:
+    """Start the app's background sync (once: a started one is returned as it is)."""
+    runtime: Runtime = app.extensions["icalfeed"]
+    if runtime.scheduler is not None:
+        return runtime.scheduler
+    shared: Shared = app.extensions[SHARED]
+    counted = runtime.metrics.upstream_request if runtime.metrics else None
+    runtime.scheduler = SyncScheduler(
+        build_syncer(runtime.settings, runtime.store, budget=shared.budget, on_request=counted),
+        runtime.settings.sync_tick_seconds,
+        after_run=runtime.warm,
+        lease=shared.lease,
+        hand=shared.hand,
+    )
+    runtime.scheduler.start()
+    return runtime.scheduler

@@ -7,16 +7,19 @@ an ``icalfeed sync``, can never spend more than the ceiling together, across res
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from .locks import file_lock
+from .disclosure import storage_reason
+from .locks import DataDirError, file_lock
 
 WINDOW_SECONDS = 3600.0
 log = logging.getLogger(__name__)
@@ -29,6 +32,9 @@ class BudgetStatus:
     paused_until: float | None
     next_request_at: float  # Unix time when a request may be made (now when possible)
     stamps: tuple[float, ...] = ()  # when the requests of the last hour went out
+    # Why these facts may be off, in public words ("storage: read-only", "shared store: bad
+    # value"); None when they were read as they should be.
+    problem: str | None = None
 
     @property
     def remaining(self) -> int:
@@ -69,6 +75,9 @@ class Budget(Protocol):
     limit: int
 
     def try_spend(self) -> bool: ...
+    # Give back the request this thread spent last: it never left this machine (see
+    # `upstream.never_sent`). Only that one goes, so every request sent still counts.
+    def refund(self) -> None: ...
     def pause_until(self, until: float) -> None: ...
     def status(self) -> BudgetStatus: ...
 
@@ -81,6 +90,7 @@ class RequestBudget:
         self.lock_path = data_dir / "budget.lock"
         self.limit = limit
         self.clock = clock
+        self._spent = threading.local()  # .stamp: this thread's last request, to refund
 
     def try_spend(self) -> bool:
         """Record one request and return True, or return False when the budget forbids it."""
@@ -91,22 +101,48 @@ class RequestBudget:
                 return False
             stamps.append(now)
             self._write(stamps, paused_until)
+            self._spent.stamp = now
             return True
 
+    def refund(self) -> None:
+        """Remove the stamp of this thread's last request (once); a data dir that refuses
+        keeps it, which only errs on the safe side."""
+        stamp, self._spent.stamp = getattr(self._spent, "stamp", None), None
+        if stamp is None:
+            return
+        try:
+            with file_lock(self.lock_path):
+                stamps, paused_until = self._read()
+                if stamp in stamps:
+                    stamps.remove(stamp)
+                    self._write(stamps, paused_until)
+        except DataDirError as exc:
+            log.warning("could not give back a request that was never sent: %s", exc)
+
     def pause_until(self, until: float) -> None:
-        """Spend nothing before `until` (the upstream said so with a 429)."""
-        with file_lock(self.lock_path):
-            stamps, paused_until = self._read()
-            self._write(stamps, max(until, paused_until or 0.0))
+        """Spend nothing before `until` (the upstream said so with a 429). A data dir that
+        refuses the lock is logged, not raised (as with Redis): it refuses spending too."""
+        try:
+            with file_lock(self.lock_path):
+                stamps, paused_until = self._read()
+                self._write(stamps, max(until, paused_until or 0.0))
+        except DataDirError as exc:
+            log.warning("could not record the upstream's pause: %s", exc)
 
     def status(self) -> BudgetStatus:
-        """How much is spent and when the next request may go out."""
-        with file_lock(self.lock_path):
+        """How much is spent and when the next request may go out; never raises. Without the
+        lock (a read-only data dir) the file is read as it is, and `problem` says why."""
+        problem = None
+        try:
+            with file_lock(self.lock_path):
+                stamps, paused_until = self._read()
+        except DataDirError as exc:
+            problem = str(exc)
             stamps, paused_until = self._read()
         now = self.clock()
         next_at = next_request_time(stamps, self.limit, paused_until, now)
         active_pause = paused_until if paused_until and paused_until > now else None
-        return BudgetStatus(self.limit, len(stamps), active_pause, next_at, tuple(stamps))
+        return BudgetStatus(self.limit, len(stamps), active_pause, next_at, tuple(stamps), problem)
 
     def _read(self) -> tuple[list[float], float | None]:
         try:
@@ -126,6 +162,13 @@ class RequestBudget:
         return sorted(s for s in stamps if s > now - WINDOW_SECONDS), paused_until
 
     def _write(self, stamps: list[float], paused_until: float | None) -> None:
+        """Replace the file atomically; `DataDirError` when the data dir refuses."""
         tmp = self.path.with_name(f".budget.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"requests": stamps, "paused_until": paused_until}))
-        os.replace(tmp, self.path)
+        try:
+            tmp.write_text(json.dumps({"requests": stamps, "paused_until": paused_until}))
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            log.warning("cannot write the budget file %s: %s", self.path, exc.strerror or exc)
+            raise DataDirError(exc.errno, storage_reason(exc)) from exc

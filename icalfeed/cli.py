@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import Settings
 from .dispatch import Tarpit
-from .errors import ConfigError, QueryError
+from .errors import ConfigError, QueryError, StartupError
 from .output import render_feed
 from .query import FeedQuery
 from .select import feed_day
@@ -18,19 +20,26 @@ from .shared import Shared
 from .store import Store, utcnow
 from .sync import SyncProgress, build_syncer
 
+if TYPE_CHECKING:
+    from flask import Flask
+    from waitress.server import BaseWSGIServer, MultiSocketServer
+
 log = logging.getLogger("icalfeed")
 # Server threads: the render lane and its short queue take at most three of them, so five
 # always serve stored answers. Measured on 2 cores with the tarpit taking waiting flood
 # connections out of the event loop, 24 threads served a flood no better than 8 and cost
 # ~5 % when idle.
 SERVER_THREADS = 8
+# Exit codes besides 0 (see the README): 1 a sync that failed, 2 a start-up mistake (a
+# setting, the address to listen on, a query), 3 an output file that cannot be written.
+EXIT_SYNC_FAILED, EXIT_STARTUP, EXIT_OUTPUT = 1, 2, 3
 # How long `icalfeed sync` waits for a leader's sync it asked for (one run is bounded by the
 # hourly budget and the upstream's timeouts).
 HAND_SYNC_SECONDS = 900.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (2 for bad configuration or usage)."""
+    """Entry point; returns the exit code (see `EXIT_STARTUP` and its siblings)."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -43,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.ensure_data_dir()
     except ConfigError as exc:
         print(f"icalfeed: configuration error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_STARTUP
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -54,7 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(settings, args)
     except ConfigError as exc:
         print(f"icalfeed: configuration error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_STARTUP
+    except StartupError as exc:
+        print(f"icalfeed: {exc}", file=sys.stderr)
+        return EXIT_STARTUP
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,27 +91,51 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from waitress.server import create_server
-
+    """Listen first (a port that is taken is one line, before anything is loaded or asked of
+    LL2), then build the app, serve, and only then start the sync."""
     from .accesslog import write_lines_to
-    from .app import create_app
-    from .runtime import current_runtime
+    from .app import create_app, start_syncing
+    from .listening import listen_on
     from .shutdown import GracefulStop
 
+    sockets = listen_on(settings.host, settings.port)
     if settings.access_log:
         write_lines_to(sys.stderr)
-    app = create_app(settings)
+    app = create_app(settings, start_sync=False)
+    server = _server(app, sockets)
+    # One server per listening socket (a host name may resolve to several addresses).
+    listeners = [
+        listener
+        for listener in [server, *getattr(server, "map", {}).values()]
+        if hasattr(listener, "channel_class")
+    ]
+    tarpit = Tarpit()
+    stop = GracefulStop()
+    for listener in listeners:
+        tarpit.install(listener)
+        stop.install(listener)
     log.info(
         "serving on http://%s:%d/ (data in %s)", settings.host, settings.port, settings.data_dir
     )
+    if settings.offline:
+        stop.serve(server, listeners, first=lambda: None, then=lambda seconds: None)
+        return 0
+    scheduler = start_syncing(app)
+    # The lease goes back first: another instance leads while this one drains.
+    stop.serve(server, listeners, first=scheduler.halt, then=scheduler.join)
+    return 0
+
+
+def _server(app: Flask, sockets: list[socket.socket]) -> MultiSocketServer | BaseWSGIServer:
+    """Waitress on the sockets already listening."""
+    from waitress.server import create_server
+
     # Waitress warns of a deep queue once per request while it lasts: under a flood that
     # logging alone costs as much as answering. The queue's length is bounded anyway.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    stop = GracefulStop()
-    server = create_server(
+    return create_server(
         app,
-        host=settings.host,
-        port=settings.port,
+        sockets=sockets,
         threads=SERVER_THREADS,
         channel_timeout=30,  # an idle or trickling client is dropped
         connection_limit=500,
@@ -111,28 +147,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         clear_untrusted_proxy_headers=False,
         ident="icalfeed",
     )
-    # One server per listening socket (a host name may resolve to several addresses).
-    listeners = [
-        listener
-        for listener in [server, *getattr(server, "map", {}).values()]
-        if hasattr(listener, "channel_class")
-    ]
-    tarpit = Tarpit()
-    for listener in listeners:
-        tarpit.install(listener)
-        stop.install(listener)
-    scheduler = current_runtime(app).scheduler
-    if scheduler is None:
-        stop.serve(server, listeners, first=lambda: None, then=lambda seconds: None)
-    else:  # the lease goes back first: another instance leads while this one drains
-        stop.serve(server, listeners, first=scheduler.halt, then=scheduler.join)
-    return 0
 
 
 def _sync(settings: Settings, args: argparse.Namespace) -> int:
     if settings.offline:
         print("icalfeed: offline is set (ICALFEED_OFFLINE=1); not syncing", file=sys.stderr)
-        return 2
+        return EXIT_STARTUP
     shared = Shared.for_settings(settings)
     store = Store(settings, shared=shared.snapshots)
     store.load()
@@ -140,7 +160,7 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
         syncer = build_syncer(settings, store, progress=_show_progress, budget=shared.budget)
         report = syncer.run(full=args.full, force=True)
         print(report.line(), file=sys.stderr)
-        return 0 if report.ok else 1
+        return 0 if report.ok else EXIT_SYNC_FAILED
     return _sync_for_cluster(settings, args, shared, store)
 
 
@@ -169,7 +189,7 @@ def _sync_for_cluster(
         print(line if ok else f"icalfeed: {line}", file=sys.stderr)
         if ok:
             print("icalfeed: shared; every instance serves it from its next tick", file=sys.stderr)
-        return 0 if ok else 1
+        return 0 if ok else EXIT_SYNC_FAILED
     claim = 2 * settings.sync_tick_seconds + 10
     print(
         f"icalfeed: an instance leads; asking it to sync (waiting {claim} s at most for it)",
@@ -185,9 +205,9 @@ def _sync_for_cluster(
         )
     except redis.RedisError as exc:
         print(f"icalfeed: Redis unreachable ({exc}); nothing was synced", file=sys.stderr)
-        return 1
+        return EXIT_SYNC_FAILED
     print(line if ok else f"icalfeed: {line}", file=sys.stderr)
-    return 0 if ok else 1
+    return 0 if ok else EXIT_SYNC_FAILED
 
 
 def _show_progress(progress: SyncProgress) -> None:
@@ -201,11 +221,15 @@ def _render(settings: Settings, args: argparse.Namespace) -> int:
         query = FeedQuery.from_string(args.query, snapshot.catalog)
     except QueryError as exc:
         print(f"icalfeed: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_STARTUP
     feed = render_feed("ics", snapshot, query, feed_day(utcnow()), settings.max_events)
-    if args.output:
-        Path(args.output).write_bytes(feed.body)
-        print(f"wrote {args.output} ({snapshot.source} data)", file=sys.stderr)
-    else:
+    if not args.output:
         sys.stdout.buffer.write(feed.body)
+        return 0
+    try:
+        Path(args.output).write_bytes(feed.body)
+    except OSError as exc:
+        print(f"icalfeed: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_OUTPUT
+    print(f"wrote {args.output} ({snapshot.source} data)", file=sys.stderr)
     return 0

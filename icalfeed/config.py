@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -14,6 +15,10 @@ from .errors import ConfigError
 
 DEFAULT_UPSTREAM_URL = "https://ll.thespacedevs.com/2.3.0"
 PREFIX = "ICALFEED_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Names an operator may reach for that spelling alone would not lead to (a "base URL" is the
+# public one, not the upstream's).
+_MEANT = {"BASE_URL": "PUBLIC_URL", "SITE_URL": "PUBLIC_URL", "EXTERNAL_URL": "PUBLIC_URL"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +88,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read ``ICALFEED_<FIELD>`` variables; keyword overrides (CLI flags) win."""
+        """Read ``ICALFEED_<FIELD>`` variables; keyword overrides (CLI flags) win. Any other
+        ``ICALFEED_`` variable is a ConfigError (a mistyped setting would be ignored)."""
         env = os.environ if env is None else env
+        check_known(env)
         values: dict[str, Any] = {}
         for field in fields(cls):
             raw = env.get(PREFIX + field.name.upper())
@@ -95,6 +102,10 @@ class Settings:
 
     def validated(self) -> Settings:
         """Return self when every value is usable, else raise ConfigError naming the variable."""
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise ConfigError(
+                f"ICALFEED_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}"
+            )
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"ICALFEED_PORT must be between 1 and 65535, got {self.port}")
         if not self.stale_factor > 0:
@@ -188,6 +199,32 @@ class Settings:
             shown["redis_url"] = parts._replace(netloc=host).geturl()
         shown["data_dir"] = str(self.data_dir)
         return shown
+
+
+def known_names() -> tuple[str, ...]:
+    """Every variable the settings are read from."""
+    return tuple(PREFIX + field.name.upper() for field in fields(Settings))
+
+
+def check_known(env: Mapping[str, str]) -> None:
+    """Raise ConfigError naming every ``ICALFEED_`` variable of `env` that is no setting, each
+    with the known name it most likely meant."""
+    known = known_names()
+    unknown = sorted(name for name in env if name.startswith(PREFIX) and name not in known)
+    if not unknown:
+        return
+    named = ", ".join(f"{name} ({_hint(name, known)})" for name in unknown)
+    raise ConfigError(f"unknown setting{'s' if len(unknown) > 1 else ''} {named}")
+
+
+def _hint(name: str, known: tuple[str, ...]) -> str:
+    """The hint for an unknown name: the known one it most likely meant, or that none is
+    close."""
+    suffix = name.removeprefix(PREFIX)
+    suffixes = [k.removeprefix(PREFIX) for k in known]
+    close = difflib.get_close_matches(suffix, suffixes, n=1, cutoff=0.6)
+    meant = _MEANT.get(suffix) or (close[0] if close else None)
+    return f"did you mean {PREFIX}{meant}?" if meant else "not a setting of icalfeed"
 
 
 def _convert(name: str, raw: str, kind: Any) -> Any:

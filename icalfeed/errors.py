@@ -11,6 +11,11 @@ class ConfigError(IcalfeedError):
     """A setting is missing, malformed or unusable (exit code 2 on the command line)."""
 
 
+class StartupError(IcalfeedError):
+    """The server cannot start: its address is taken, unknown or not permitted (exit code 2
+    on the command line, with this one-line message)."""
+
+
 class UpstreamError(IcalfeedError):
     """Launch Library 2 could not be used right now.
 
@@ -25,7 +30,15 @@ class UpstreamError(IcalfeedError):
 
 
 class SnapshotError(IcalfeedError):
-    """A snapshot file cannot be read or written."""
+    """A snapshot file cannot be read or written.
+
+    The message names the file for the log; `reason` is the short public one
+    (``storage: read-only``), which never names a path.
+    """
+
+    def __init__(self, message: str, reason: str = "storage: snapshot unusable") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class QueryError(IcalfeedError):

@@ -2,9 +2,12 @@
 
 Calendar servers poll the same few URLs all day.  Once Flask has answered a feed URL with a
 200, the exact status, headers and bytes are kept, keyed by (path, query string,
-Accept-Encoding), and valid for the data version and day they were made for.  A repeat
-request is then answered here, 304 included, without routing, parsing or rendering: close
-to what a bare WSGI app returning fixed bytes costs.  Anything else goes to Flask unchanged.
+Accept-Encoding), and valid for the data version and
+day they were made for.  The query string of the key leaves out the tracking parameters
+sharing adds, which the feeds ignore (`query.without_tracking`): a shared link hits the
+answer stored for the plain one.  A repeat request is then answered here, 304 included,
+without routing, parsing or rendering: close to what a bare WSGI app returning fixed bytes
+costs.  Anything else goes to Flask unchanged.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from werkzeug.http import parse_date
 
 from .admission import Refused, refused_body, refused_headers
 from .observe import OUTCOME
+from .query import without_tracking
 from .segmented import SegmentedCache
 from .store import Store
 
@@ -75,7 +79,8 @@ class FeedFastPath:
             or "HTTP_IF_UNMODIFIED_SINCE" in environ
         ):
             return self.app(environ, start_response)
-        key = (path, environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT_ENCODING", ""))
+        query = without_tracking(environ.get("QUERY_STRING", ""))
+        key = (path, query, environ.get("HTTP_ACCEPT_ENCODING", ""))
         state = self._state()
         stored = self._stored.get(key)
         if stored is not None and stored.state == state:

@@ -8,17 +8,46 @@ shared one, so every process on the data dir or the Redis reports the same facts
 Status: `ok`; `degraded` (data served, but a sync pass is failing, storage has a problem,
 or no synced data yet); `stale` (no successful sync of a stream for longer than
 `ICALFEED_STALE_FACTOR` times its interval); `unavailable` (nothing to serve, 503).
+
+Whatever the disk, the lock files or Redis hold, the report is made (a problem reading
+them is one more short reason in `last_error`), and no text in it names a server path, an
+internal host or a credential: those are in the log.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .budget import BudgetStatus
+from .budget import WINDOW_SECONDS, BudgetStatus
+from .disclosure import hosts_of, public_text
 from .models import Event, Launch
 from .runtime import Runtime
 from .snapshot import SyncState
+
+log = logging.getLogger(__name__)
+BUDGET_UNKNOWN = "budget: unavailable"
+REPORT_INCOMPLETE = "internal: health report incomplete"
+
+
+def safe_health_report(runtime: Runtime, now: datetime) -> tuple[dict[str, Any], int]:
+    """`health_report`, or when making it fails (a bug), a short one that still says whether
+    feeds can be served: never a 500 while they can."""
+    try:
+        return health_report(runtime, now)
+    except Exception:
+        log.exception("health report failed")
+        snapshot = runtime.store.snapshot
+        body = {
+            "status": "degraded" if snapshot.entries else "unavailable",
+            "source": snapshot.source,
+            "events": snapshot.count(Event.kind),
+            "launches": snapshot.count(Launch.kind),
+            "last_error": REPORT_INCOMPLETE,
+        }
+        return body, 200 if snapshot.entries else 503
 
 
 def health_report(runtime: Runtime, now: datetime) -> tuple[dict[str, Any], int]:
@@ -29,14 +58,15 @@ def health_report(runtime: Runtime, now: datetime) -> tuple[dict[str, Any], int]
     successes = [s.succeeded_at for s in states.values() if s.succeeded_at]
     last_sync = max(successes, default=None)
     synced = last_sync or snapshot.saved_at
-    budget = runtime.budget.status()
+    budget = budget_status(runtime)
     report = runtime.scheduler.last_report if runtime.scheduler else None
     stale = [kind for kind in kinds if _stale(runtime, states[kind], kind, now)]
+    last_error = _problems(runtime, budget)
     if not snapshot.entries:
         status = "unavailable"
     elif stale:
         status = "stale"
-    elif runtime.store.last_error or snapshot.source != "snapshot":
+    elif last_error or snapshot.source != "snapshot":
         status = "degraded"
     else:
         status = "ok"
@@ -48,14 +78,14 @@ def health_report(runtime: Runtime, now: datetime) -> tuple[dict[str, Any], int]
         "data_version": snapshot.version,
         "snapshot_age_seconds": round((now - synced).total_seconds()) if synced else None,
         "last_sync": _iso(last_sync),
-        "last_error": runtime.store.last_error,
+        "last_error": last_error,
         "stale_streams": stale,
         "offline": settings.offline,
         "role": runtime.role,
         # Every kind this service syncs has its history (per kind: `streams`).
         "backfill_complete": all(states[kind].backfill_complete for kind in kinds),
         "streams": {kind: _stream(runtime, state, kind, budget) for kind, state in states.items()},
-        "last_sync_summary": report.line() if report else None,
+        "last_sync_summary": _public(runtime, report.line()) if report else None,
         "budget": {
             "requests_per_hour": budget.limit,
             "used_last_hour": budget.used,
@@ -65,6 +95,33 @@ def health_report(runtime: Runtime, now: datetime) -> tuple[dict[str, Any], int]
         },
     }
     return body, 503 if status == "unavailable" else 200
+
+
+def budget_status(runtime: Runtime) -> BudgetStatus:
+    """The shared budget's status; when even that fails, an hour used up (and why)."""
+    try:
+        return runtime.budget.status()
+    except Exception as exc:  # a budget of another kind, or a bug: not a 500
+        log.warning("budget status unavailable: %s", exc)
+        limit = runtime.budget.limit
+        next_at = time.time() + WINDOW_SECONDS
+        return BudgetStatus(limit, limit, None, next_at, problem=BUDGET_UNKNOWN)
+
+
+def _problems(runtime: Runtime, budget: BudgetStatus) -> str | None:
+    """Every problem now, in public words: failing passes, a crash, storage, the budget."""
+    found = [runtime.store.last_error, budget.problem]
+    parts = [part for text in found if text for part in text.split("; ")]
+    unique = list(dict.fromkeys(parts))  # the disk or Redis may say the same twice
+    return _public(runtime, "; ".join(unique)) if unique else None
+
+
+def _public(runtime: Runtime, text: str | None) -> str | None:
+    """`text` as it may be published (see `disclosure.public_text`)."""
+    if text is None:
+        return None
+    hosts = hosts_of(runtime.settings.upstream_url, runtime.settings.redis_url)
+    return public_text(text, hosts)
 
 
 def interval(runtime: Runtime, kind: str) -> timedelta:
@@ -93,7 +150,7 @@ def _stream(runtime: Runtime, state: SyncState, kind: str, budget: BudgetStatus)
         "items": runtime.store.snapshot.count(kind),
         "last_sync": _iso(state.succeeded_at),
         "last_attempt": _iso(state.attempted_at),
-        "last_error": state.last_error,
+        "last_error": _public(runtime, state.last_error),
         "last_error_at": _iso(state.last_error_at),
         "consecutive_failures": max((h.failures for h in state.failing.values()), default=0),
         "next_attempt": _iso(planned),
@@ -115,7 +172,7 @@ def _stream(runtime: Runtime, state: SyncState, kind: str, budget: BudgetStatus)
         # Passes failing now, each backing off alone: {"reconcile": {…}}.
         "failing": {
             name: {
-                "error": health.error,
+                "error": _public(runtime, health.error),
                 "failures": health.failures,
                 "retry_at": _iso(health.retry_at),
             }

@@ -163,11 +163,19 @@ class _LiveCollector(Collector):
         self._items: tuple[str, dict[tuple[str, str], int]] | None = None
 
     def collect(self) -> Iterable[Metric]:
-        state = self.state
-        yield from self._budget()
-        snapshot = state.store.snapshot
-        yield from self._snapshot(snapshot, state.clock())
-        role = state.role()
+        """Each family from the live state; one that cannot be read now is left out of this
+        scrape (and logged), never the scrape failed."""
+        for section in (self._budget, self._snapshot_facts, self._role, self._store_errors):
+            try:
+                yield from list(section())
+            except Exception as exc:
+                log.warning("metrics: %s unavailable: %s", section.__name__.strip("_"), exc)
+
+    def _snapshot_facts(self) -> Iterator[Metric]:
+        yield from self._snapshot(self.state.store.snapshot, self.state.clock())
+
+    def _role(self) -> Iterator[Metric]:
+        role = self.state.role()
         leader = GaugeMetricFamily(
             "icalfeed_leader",
             "1 while this process holds the leader lease (Redis) and so is the one syncing.",
@@ -182,14 +190,17 @@ class _LiveCollector(Collector):
         for name in ROLES:
             roles.add_metric([name], 1.0 if role == name else 0.0)
         yield roles
+
+    def _store_errors(self) -> Iterator[Metric]:
+        store = self.state.store
         errors = CounterMetricFamily(
             "icalfeed_shared_store_errors",
             "Failed reads and writes of the stores this process shares: the snapshot file in "
             "the data dir, and Redis.",
             labels=["store"],
         )
-        errors.add_metric(["data_dir"], float(state.store.disk_errors))
-        errors.add_metric(["redis"], float(state.store.shared_errors))
+        errors.add_metric(["data_dir"], float(store.disk_errors))
+        errors.add_metric(["redis"], float(store.shared_errors))
         yield errors
 
     def _budget(self) -> Iterator[Metric]:
@@ -219,6 +230,13 @@ class _LiveCollector(Collector):
         )
         until.add_metric([], float(status.paused_until or 0.0))
         yield until
+        known = GaugeMetricFamily(
+            "icalfeed_upstream_budget_known",
+            "1 when the shared budget was read as it should be; 0 when the data dir or Redis "
+            "refused (the used and remaining counts are then the safe assumption, all used).",
+        )
+        known.add_metric([], 0.0 if status.problem else 1.0)
+        yield known
 
     def _snapshot(self, snapshot: Snapshot, now: datetime) -> Iterator[Metric]:
         events, launches = snapshot.sync(Event.kind), snapshot.sync(Launch.kind)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 from .catalog import Catalog, Kind
 from .errors import QueryError, shown
@@ -108,6 +108,37 @@ PARAMETERS = (
 )
 _CANONICAL = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 KNOWN = PARAMETERS + tuple(_CANONICAL) + IGNORED
+# Added to links when they are shared (ads, newsletters, social sites): a subscription link
+# that comes back with them must keep working, so they are ignored wherever a query is read,
+# and never reach a cache key or a link built from the query.
+TRACKING = frozenset({"fbclid", "gclid", "msclkid", "mc_cid", "mc_eid", "igshid", "ref_src"})
+TRACKING_PREFIX = "utm_"
+# Pieces of every tracking name, one of which a raw query string holding one must contain
+# (lower-cased; an underscore may come percent-encoded).
+_TRACKING_HINTS = ("utm", "clid", "clkid", "mc_", "mc%5f", "igshid", "ref_src", "ref%5fsrc")
+
+
+def is_tracking(name: str) -> bool:
+    """Whether a parameter name is one sharing adds (`TRACKING`, ``utm_*``), in any case."""
+    folded = name.strip().lower()
+    return folded in TRACKING or folded.startswith(TRACKING_PREFIX)
+
+
+def without_tracking(query_string: str) -> str:
+    """A raw query string without its tracking parameters (and then without empty parts),
+    the rest kept byte for byte, so ``program=x&fbclid=y`` and ``program=x`` are one key of
+    a cache of answers. Cheap when there is nothing to drop (the fast path's every request):
+    a query string no tracking name can hide in is returned as it is."""
+    lowered = query_string.lower()
+    if not any(hint in lowered for hint in _TRACKING_HINTS):
+        return query_string
+    kept = [part for part in query_string.split("&") if part and not _tracking_part(part)]
+    return "&".join(kept)
+
+
+def _tracking_part(part: str) -> bool:
+    name = unquote_plus(part.split("=", 1)[0])
+    return is_tracking(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +310,8 @@ def query_key(query: FeedQuery) -> str:
 
 
 def _collect(args: Mapping[str, Any] | Iterable[tuple[str, str]]) -> dict[str, list[str]]:
-    """Canonical parameter → all its values (comma lists split); unknown names refused."""
+    """Canonical parameter → all its values (comma lists split); tracking parameters
+    skipped, unknown names refused."""
     if hasattr(args, "lists"):
         pairs = [(k, v) for k, vs in args.lists() for v in vs]
     elif isinstance(args, Mapping):
@@ -289,6 +321,8 @@ def _collect(args: Mapping[str, Any] | Iterable[tuple[str, str]]) -> dict[str, l
     values: dict[str, list[str]] = {}
     for raw_name, raw_value in pairs:
         name = raw_name.strip().lower()
+        if is_tracking(name):
+            continue
         if name not in KNOWN:
             close = difflib.get_close_matches(name, KNOWN, n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""

@@ -14,6 +14,7 @@ Redis errors never stop an instance from serving: it keeps its last good snapsho
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import threading
@@ -24,44 +25,73 @@ from collections.abc import Callable
 import redis
 
 from .budget import WINDOW_SECONDS, BudgetStatus, next_request_time
+from .disclosure import SHARED_NOT_LEADER, shared_store_reason
 
 PREFIX = "icalfeed:"
+_BAD_PAUSE = -1  # what the spend script answers when the pause key was not a time
 log = logging.getLogger(__name__)
 
 # Times in these scripts come from the Redis server's clock (TIME), never from the
 # instances': one instance with a fast clock must not expire the others' requests.
 _NOW = "local t = redis.call('TIME'); local now = tonumber(t[1]) + tonumber(t[2]) / 1e6\n"
-# KEYS: requests zset, pause key.  ARGV: window, limit, member.  Returns 1 if spent.
+# The pause key as a number (0 when unset); nil when it holds anything else (a value written
+# by hand, a key of another type), which the scripts treat as a pause, never as an error.
+_PAUSED = """
+local function paused_until(key)
+  local raw = redis.pcall('GET', key)
+  if raw == false then return 0 end
+  if type(raw) ~= 'string' then return nil end
+  local value = tonumber(raw)
+  if value == nil or value ~= value or value == math.huge or value == -math.huge then
+    return nil
+  end
+  return value
+end
+"""
+# KEYS: requests zset, pause key.  ARGV: window, limit, member.  Returns 1 if spent, 0 if
+# not, -1 if not because the pause key held something else than a number: it is replaced by
+# a pause of one window from now, so a bad value stops the syncs for an hour, not for good.
 _SPEND = (
     _NOW
+    + _PAUSED
     + """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
-local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+local window = tonumber(ARGV[1])
+local paused = paused_until(KEYS[2])
+if paused == nil then
+  redis.call('SET', KEYS[2], now + window, 'EX', math.ceil(window) + 60)
+  return -1
+end
 if paused > now then return 0 end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], now, ARGV[3])
-redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1])) + 60)
+redis.call('EXPIRE', KEYS[1], math.ceil(window) + 60)
 return 1
 """
 )
-# KEYS: pause key.  ARGV: seconds from now.  The later of the two pauses wins.
+# KEYS: pause key.  ARGV: seconds from now.  The later of the two pauses wins (a pause key
+# that is not a number is replaced).
 _PAUSE = (
     _NOW
+    + _PAUSED
     + """
 local until_at = now + tonumber(ARGV[1])
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if until_at > current then
+local current = paused_until(KEYS[1])
+if current == nil or until_at > current then
   redis.call('SET', KEYS[1], until_at, 'EX', math.ceil(tonumber(ARGV[1])) + 3600)
 end
 return 1
 """
 )
-# KEYS: requests zset, pause key.  ARGV: window.  Returns {now, paused until, times...}.
+# KEYS: requests zset, pause key.  ARGV: window.  Returns {now, paused until, times...}; the
+# pause as stored (checked by the caller), 'not-a-number' for a key of another type.
 _STATUS = (
     _NOW
     + """
 local items = redis.call('ZRANGEBYSCORE', KEYS[1], now - tonumber(ARGV[1]), '+inf', 'WITHSCORES')
-local out = {tostring(now), redis.call('GET', KEYS[2]) or '0'}
+local raw = redis.pcall('GET', KEYS[2])
+if raw == false then raw = '0' elseif type(raw) ~= 'string' then raw = 'not-a-number' end
+local out = {tostring(now), raw}
 for i = 2, #items, 2 do out[#out + 1] = items[i] end
 return out
 """
@@ -101,6 +131,8 @@ def connect(url: str) -> redis.Redis:
 class LeaseLost(RuntimeError):
     """This instance no longer holds the leader lease: its writes would race the leader's."""
 
+    public_reason = SHARED_NOT_LEADER
+
 
 class RedisSnapshots:
     """The snapshot JSON shared by every instance; only the leader may write it."""
@@ -136,15 +168,36 @@ class RedisBudget:
         self._pause = client.register_script(_PAUSE)
         self._status = client.register_script(_STATUS)
         self._keys = [PREFIX + "budget:requests", PREFIX + "budget:paused_until"]
+        self._spent = threading.local()  # .member: this thread's last request, to refund
 
     def try_spend(self) -> bool:
+        member = uuid.uuid4().hex
         try:
-            args: list[str | int | float] = [WINDOW_SECONDS, self.limit, uuid.uuid4().hex]
-            return bool(self._spend(keys=self._keys, args=args))
+            args: list[str | int | float] = [WINDOW_SECONDS, self.limit, member]
+            spent = self._spend(keys=self._keys, args=args)
         except redis.RedisError as exc:
             # Without the shared count nobody can know what is left: spend nothing.
             log.warning("budget unavailable (Redis: %s); not contacting Launch Library 2", exc)
             return False
+        if spent == _BAD_PAUSE:
+            log.warning(
+                "%s held something that is not a time; replaced by a pause of %.0f s",
+                self._keys[1],
+                WINDOW_SECONDS,
+            )
+        self._spent.member = member if spent == 1 else None
+        return bool(spent == 1)
+
+    def refund(self) -> None:
+        """Remove this thread's last request from the shared set (once); when Redis is away
+        it stays counted, which only errs on the safe side."""
+        member, self._spent.member = getattr(self._spent, "member", None), None
+        if member is None:
+            return
+        try:
+            self.client.zrem(self._keys[0], member)
+        except redis.RedisError as exc:
+            log.warning("could not give back a request that was never sent (Redis: %s)", exc)
 
     def pause_until(self, until: float) -> None:
         """Pause everyone until `until` (this instance's clock), kept in Redis time."""
@@ -154,17 +207,26 @@ class RedisBudget:
             log.warning("could not record the upstream's pause in Redis: %s", exc)
 
     def status(self) -> BudgetStatus:
+        """The shared budget; never raises. When Redis cannot be read, or holds a value that
+        is not a time, the hour counts as used up (`problem` says why)."""
         local = self.clock()
         try:
             answer = self._status(keys=self._keys, args=[WINDOW_SECONDS])
-        except redis.RedisError:
-            return BudgetStatus(self.limit, self.limit, None, local + WINDOW_SECONDS)
-        server_now, paused = float(answer[0]), float(answer[1])
-        # Back into this instance's clock for display and scheduling.
-        stamps = sorted(float(stamp) - server_now + local for stamp in answer[2:])
+            server_now, paused = _time(answer[0]), _time(answer[1])
+            # Back into this instance's clock for display and scheduling.
+            stamps = sorted(_time(stamp) - server_now + local for stamp in answer[2:])
+        except (redis.RedisError, ValueError, TypeError, IndexError) as exc:
+            log.warning("budget status unavailable (Redis: %s)", exc)
+            return self._used_up(local, shared_store_reason(exc))
         paused_local = paused - server_now + local if paused > server_now else None
         next_at = next_request_time(stamps, self.limit, paused_local, local)
         return BudgetStatus(self.limit, len(stamps), paused_local, next_at, tuple(stamps))
+
+    def _used_up(self, local: float, problem: str) -> BudgetStatus:
+        """What is safe to assume when the shared budget cannot be known: nothing left for
+        an hour (whether a pause is on cannot be told)."""
+        next_at = local + WINDOW_SECONDS
+        return BudgetStatus(self.limit, self.limit, None, next_at, problem=problem)
 
 
 class RedisLease:
@@ -246,6 +308,16 @@ class RedisLease:
         except redis.RedisError as exc:  # it runs out by itself
             log.warning("could not give up the lease (Redis: %s); it expires", exc)
         self.held = False
+
+
+def _time(value: object) -> float:
+    """A time read from Redis; ValueError when it is not a finite number."""
+    if not isinstance(value, bytes | str | int | float):
+        raise TypeError(f"not a time: {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite time: {value!r}")
+    return number
 
 
 def _bytes(value: bytes | str | None) -> bytes | None:

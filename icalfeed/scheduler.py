@@ -135,7 +135,8 @@ class SyncScheduler:
             self.syncer.store.sync_error = None  # a crash is news only until a clean run
         except Exception as exc:  # a bug must not stop syncing for the life of the server
             log.exception("sync crashed")
-            report = SyncReport(error=f"internal: {exc!r}")
+            # Public (/healthz): the kind of error only; its text and trace are in the log.
+            report = SyncReport(error=f"internal: {type(exc).__name__}")
             self.syncer.store.sync_error = report.error
         finally:
             self._run_started = None

@@ -8,6 +8,7 @@ old or the new file, never a broken one.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import json
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .config import Settings
+from .disclosure import shared_store_reason, storage_reason
 from .errors import SnapshotError
 from .snapshot import Snapshot
 
@@ -46,7 +48,7 @@ def read_snapshot(path: Path, source: str = "snapshot") -> Snapshot:
     try:
         return Snapshot.from_text(path.read_bytes().decode(), source)
     except OSError as exc:
-        raise SnapshotError(f"cannot read {path}: {exc.strerror}") from None
+        raise SnapshotError(f"cannot read {path}: {exc.strerror}", storage_reason(exc)) from None
     except ValueError as exc:
         raise SnapshotError(f"{path} is not valid JSON ({exc})") from None
     finally:
@@ -79,8 +81,11 @@ def write_snapshot(path: Path, snapshot: Snapshot) -> None:
         finally:
             os.close(dir_fd)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise SnapshotError(f"cannot write {path}: {exc.strerror or exc}") from None
+        with contextlib.suppress(OSError):  # a read-only disk refuses this too
+            tmp.unlink(missing_ok=True)
+        raise SnapshotError(
+            f"cannot write {path}: {exc.strerror or exc}", storage_reason(exc)
+        ) from None
 
 
 def _before_rename(tmp: Path, final: Path) -> None:
@@ -126,9 +131,11 @@ class Store:
         self._refused_stamp: str | None = None  # a partial shared snapshot we did not take
         self._unshared = False  # our last write to the shared store failed
         self.published = 0  # snapshots this process wrote to the shared store
-        # Problems kept apart, so a good sync never hides a full disk, nor the reverse.
+        # Problems kept apart, so a good sync never hides a full disk, nor the reverse. Both
+        # are public (/healthz): short reasons, the details are in the log.
         self.sync_error: str | None = None  # a crash of this process's scheduler
         self.storage_error: str | None = None  # disk or shared store; cleared when it works
+        self._read_problem: str | None = None  # the storage_error a failed shared read set
         self.disk_errors = 0  # failed snapshot writes and damaged reads, for /metrics
         self.shared_errors = 0  # failed reads and writes of the shared store, for /metrics
 
@@ -198,7 +205,7 @@ class Store:
                 self._disk_stamp = _stamp(self.path)
             except SnapshotError as exc:
                 self.disk_errors += 1
-                problems.append(str(exc))
+                problems.append(exc.reason)
                 log.error("%s; serving the new data from memory only", exc)
             if self.shared is not None:
                 problem = self._share(stamped)
@@ -240,7 +247,7 @@ class Store:
             # Read the shared copy afresh on the next tick: a leader puts ours back, and an
             # instance that lost the lease mid-sync goes back to serving what the others do.
             self._unshared, self._shared_stamp = True, None
-            return f"shared store: {exc}"
+            return shared_store_reason(exc)
         self._shared_stamp, self._unshared = stamp, False
         self.published += 1
         return None
@@ -322,8 +329,9 @@ class Store:
             return None
         try:
             stamp = self.shared.stamp()
-            if self.storage_error and self.storage_error.startswith("shared store unreachable"):
+            if self._read_problem and self.storage_error == self._read_problem:
                 self.storage_error = None  # it answers again
+            self._read_problem = None
             if stamp is None or stamp in (self._shared_stamp, self._refused_stamp):
                 return None
             body = self.shared.read()
@@ -333,8 +341,8 @@ class Store:
             return None
         except Exception as exc:  # Redis down or slow: keep serving the last good data
             self.shared_errors += 1
-            self.storage_error = f"shared store unreachable: {exc}"
-            log.warning("%s; serving the last good snapshot", self.storage_error)
+            self.storage_error = self._read_problem = shared_store_reason(exc)
+            log.warning("shared store unreadable (%s); serving the last good snapshot", exc)
             return None
         return stamp, self._with_names(snapshot)
 
@@ -353,9 +361,10 @@ class Store:
                 os.replace(self.path, aside)
                 moved = f"moved to {aside.name}"
             except OSError as move_exc:
-                moved = f"could not move it aside: {move_exc.strerror}"
-            self.storage_error = f"snapshot damaged ({exc}); {moved}; serving the sample"
-            log.error("SNAPSHOT DAMAGED: %s", self.storage_error)
+                moved = f"not moved aside ({storage_reason(move_exc)})"
+                log.error("cannot move %s aside: %s", self.path, move_exc.strerror)
+            self.storage_error = f"storage: snapshot damaged, {moved}; serving the sample"
+            log.error("SNAPSHOT DAMAGED (%s): %s", exc, self.storage_error)
             return None
         self._disk_stamp = stamp
         log.info("loaded snapshot %s (%d events)", self.path, len(snapshot.entries))

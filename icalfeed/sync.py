@@ -54,6 +54,7 @@ fetched so far, and the snapshot is never replaced by a partial one.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
@@ -65,8 +66,9 @@ from typing import Any
 
 from .budget import Budget, RequestBudget, spare_requests
 from .config import Settings
+from .disclosure import hosts_of, public_text
 from .errors import UpstreamError
-from .locks import file_lock
+from .locks import DataDirError, file_lock
 from .models import PLURAL, Event, Launch, ParsedPage, parse_events, parse_launches
 from .snapshot import Cursor, MergeCounts, PassHealth, Snapshot
 from .store import Store, utcnow
@@ -254,7 +256,13 @@ class Syncer:
     def run(self, *, full: bool = False, force: bool = False) -> SyncReport:
         """One sync: the passes that are due (all of them with `force`); `full` re-reads the
         whole history instead of only the changes."""
-        with file_lock(self.lock_path, blocking=False) as acquired:
+        with contextlib.ExitStack() as held:
+            try:
+                acquired = held.enter_context(file_lock(self.lock_path, blocking=False))
+            except DataDirError as exc:  # the data dir refuses its lock file: no sync
+                report = SyncReport(error=str(exc))
+                log.warning(report.line())
+                return report
             if not acquired:
                 self.store.reload_if_changed()
                 return SyncReport(not_run="another process is syncing this data dir")
@@ -374,7 +382,9 @@ class Syncer:
             retry_at = now + min(PASS_BACKOFF * 2 ** min(failures - 1, 12), PASS_BACKOFF_CAP)
             if exc.retry_at:
                 retry_at = max(retry_at, datetime.fromtimestamp(exc.retry_at, UTC))
-            error = f"{exc.reason}: {exc}"
+            error = self._public_error(exc)
+            if error != f"{exc.reason}: {exc}":
+                log.warning("%s %s pass: %s: %s", PLURAL[stream.kind], name, exc.reason, exc)
             failing = {**state.failing, name: PassHealth(failures, error, retry_at)}
             work.snap = work.snap.with_sync(
                 stream.kind, failing=failing, attempted_at=now, last_error=error, last_error_at=now
@@ -391,6 +401,13 @@ class Syncer:
         if name in state.failing:
             failing = {k: v for k, v in state.failing.items() if k != name}
             work.snap = work.snap.with_sync(stream.kind, failing=failing)
+
+    def _public_error(self, exc: UpstreamError) -> str:
+        """A pass's failure as every process reports it (/healthz): its reason word and
+        message without the upstream's host, a server path or a credential (the whole
+        message is logged)."""
+        hosts = hosts_of(self.settings.upstream_url, self.settings.redis_url)
+        return f"{exc.reason}: {public_text(str(exc), hosts)}"
 
     def _reconcile(self, stream: Stream, work: _Work, report: SyncReport, now: datetime) -> None:
         seen: set[str] = set()

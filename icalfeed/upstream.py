@@ -2,8 +2,9 @@
 
 One ``requests.Session``, connect/read timeouts, a User-Agent naming the project, the API key
 when set, ``limit=100`` and paging by ``next``.  Every request is paid for from the shared
-`RequestBudget` first; a 429 pauses the whole budget until the upstream says it is open again.
-Every failure leaves as an `UpstreamError` with a short reason.
+`RequestBudget` first, and given back only when it provably never left this machine (its name
+did not resolve, its connection was refused); a 429 pauses the whole budget until the
+upstream says it is open again. Every failure leaves as an `UpstreamError` with a short reason.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from . import __version__
 from .budget import Budget
@@ -34,9 +36,10 @@ MAX_PAGES = 200
 DEFAULT_THROTTLE_SECONDS = 900.0
 _AVAILABLE_IN = re.compile(r"available in (\d+(?:\.\d+)?) seconds?", re.IGNORECASE)
 log = logging.getLogger(__name__)
-# Told of every request sent: (kind, outcome). Kind: "events", "launches" or "other" (the
-# first segment of the path below the base URL); outcome: "ok" (200 with a JSON body),
-# "http_4xx", "http_5xx", "throttled" (429), "timeout" or "error" (anything else).
+# Told of every request sent (not of one that never left: see `NeverSent`): (kind, outcome).
+# Kind: "events", "launches" or "other" (the first segment of the path below the base URL);
+# outcome: "ok" (200 with a JSON body), "http_4xx", "http_5xx", "throttled" (429), "timeout"
+# or "error" (anything else).
 RequestHook = Callable[[str, str], None]
 
 
@@ -138,7 +141,8 @@ class LL2Client:
 
     def get_json(self, url: str) -> Any | None:
         """One budgeted GET returning decoded JSON, or None when the budget is spent (or the
-        service is stopping: the pass ends between two pages, keeping what it has)."""
+        service is stopping: the pass ends between two pages, keeping what it has). A
+        request that never left this machine (`NeverSent`) is given back to the budget."""
         if self._halted.is_set():
             return None
         try:
@@ -149,16 +153,22 @@ class LL2Client:
                 "budget-unwritable", f"cannot record the request budget: {exc}"
             ) from None
         self.requests_made += 1
-        outcome = "error"
+        kind = self._kind(url)
         try:
             data = self._fetch_json(url)
-            outcome = "ok"
-            return data
-        except UpstreamError as exc:
-            outcome = _outcome(exc.reason)
+        except NeverSent:
+            # Neither charged nor told: a machine without a route to LL2 keeps its hour.
+            self.requests_made -= 1
+            self.budget.refund()
             raise
-        finally:
-            self.on_request(self._kind(url), outcome)
+        except UpstreamError as exc:
+            self.on_request(kind, _outcome(exc.reason))
+            raise
+        except Exception:
+            self.on_request(kind, "error")
+            raise
+        self.on_request(kind, "ok")
+        return data
 
     def _fetch_json(self, url: str) -> Any:
         """The GET itself (already paid for): decoded JSON, or UpstreamError."""
@@ -169,6 +179,10 @@ class LL2Client:
             raise UpstreamError("timeout", f"LL2 did not answer in time ({url})") from None
         except requests.ConnectionError as exc:
             host = urlsplit(url).hostname
+            if never_sent(exc):
+                raise NeverSent(
+                    "unreachable", f"cannot reach {host}: {_why(exc)}; nothing was sent"
+                ) from None
             raise UpstreamError("unreachable", f"cannot reach {host}: {_why(exc)}") from None
         except requests.RequestException as exc:
             raise UpstreamError("request-failed", f"LL2 request failed: {_short(exc)}") from None
@@ -244,6 +258,20 @@ def _page_from(data: Any, url: str, parse: Callable[[Iterable[Any]], ParsedPage]
         url=url,
         size=len(data["results"]),
     )
+
+
+class NeverSent(UpstreamError):
+    """The request never left this machine: LL2's name did not resolve, or no connection to
+    it could be made (refused, no route). It is not charged to the hourly budget."""
+
+
+def never_sent(exc: requests.ConnectionError) -> bool:
+    """True when the connection itself failed, so nothing reached LL2: a DNS failure, a
+    refused or unroutable connect (urllib3's NewConnectionError, NameResolutionError
+    included). A failure after connecting (a dropped answer, TLS) may have reached it."""
+    cause = exc.args[0] if exc.args else None
+    reason = getattr(cause, "reason", cause)
+    return isinstance(reason, NewConnectionError)
 
 
 def _outcome(reason: str) -> str:

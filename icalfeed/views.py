@@ -11,7 +11,7 @@ from .disposition import content_disposition
 from .errors import QueryError
 from .freememory import BIG_BODY, release_free_memory
 from .guards import plain, refused
-from .health import health_report
+from .health import safe_health_report
 from .metrics import CONTENT_TYPE
 from .observe import mark
 from .output import Rendered, render_feed
@@ -131,7 +131,7 @@ def _feed(
 
 @health.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    body, status = health_report(current_runtime(), utcnow())
+    body, status = safe_health_report(current_runtime(), utcnow())
     return jsonify(body), status
 
 

@@ -139,7 +139,7 @@ def test_instances_keep_serving_when_redis_goes_away(cluster, fake_ll2, redis_se
     health = [_health(base) for base, _ in cluster]
     assert all(h["events"] == len(fake_ll2.events) for h in health)
     assert all(h["role"] == "follower" for h in health)  # nobody can hold the lease
-    assert all("shared store unreachable" in (h["last_error"] or "") for h in health)
+    assert all("shared store: unreachable" in (h["last_error"] or "") for h in health)
     assert all(h["status"] == "degraded" for h in health)
 
 

@@ -262,7 +262,8 @@ class Chaos:
         )
         self.pool = ThreadPoolExecutor(len(ports))
         env = {
-            **os.environ,
+            # The test's own ICALFEED_CHAOS_* are not settings: a server would refuse them.
+            **{k: v for k, v in os.environ.items() if not k.startswith("ICALFEED_CHAOS_")},
             "ICALFEED_UPSTREAM_URL": fake_ll2.base_url,
             "ICALFEED_REDIS_URL": self.redis.url,
             "ICALFEED_SYNC_TICK_SECONDS": str(TICK),

@@ -138,14 +138,16 @@ def test_commit_persists_and_swaps(settings):
     assert read_snapshot(store.path).version == store.snapshot.version
 
 
-def test_a_disk_that_refuses_keeps_serving_the_new_data(settings):
+def test_a_disk_that_refuses_keeps_serving_the_new_data(settings, caplog):
     settings.data_dir.mkdir(parents=True)
     store = Store(settings)
     store.load()
     store.path.mkdir()  # the rename onto a folder fails, like a read-only or full disk would
     store.commit(synced())
     assert store.snapshot.source == "snapshot" and len(store.snapshot.entries) == 50
-    assert "cannot write" in store.last_error
+    # The public reason is short and names no path; the log has the whole story.
+    assert store.last_error == "storage: not a file"
+    assert f"cannot write {store.path}" in caplog.text
     assert not list(settings.data_dir.glob(".snapshot.json.*.tmp"))
 
 
@@ -174,9 +176,13 @@ def test_an_older_copy_never_overwrites_a_newer_one():
     assert snapshot.entries[f"event:{raw['id']}"].item.name == "Newer" and counts.changed == 0
 
 
-@pytest.mark.parametrize("code", [28, 30], ids=["disk-full", "read-only"])
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [(28, "storage: full"), (30, "storage: read-only")],
+    ids=["disk-full", "read-only"],
+)
 def test_a_full_or_read_only_disk_keeps_the_old_file_and_serves_from_memory(
-    settings, monkeypatch, code
+    settings, monkeypatch, caplog, code, reason
 ):
     import errno
     import os
@@ -194,5 +200,6 @@ def test_a_full_or_read_only_disk_keeps_the_old_file_and_serves_from_memory(
     store.commit(synced(40))
     assert errno.errorcode[code] in ("ENOSPC", "EROFS")
     assert store.path.read_bytes() == before
-    assert len(store.snapshot.entries) == 40 and "cannot write" in store.last_error
+    assert len(store.snapshot.entries) == 40 and store.last_error == reason
+    assert f"cannot write {store.path}: {os.strerror(code)}" in caplog.text
     assert not list(settings.data_dir.glob(".snapshot.json.*.tmp"))

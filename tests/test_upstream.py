@@ -107,7 +107,8 @@ def test_connection_refused_is_unreachable(online_settings, fake_ll2):
     with pytest.raises(UpstreamError) as caught:
         list(client_for(replace(online_settings, upstream_url=fake_ll2.base_url)).pages("x/", {}))
     assert caught.value.reason == "unreachable"
-    assert str(caught.value) == "cannot reach 127.0.0.1: connection refused"
+    # Refused before anything was sent: not charged (tests/test_never_sent.py), and said so.
+    assert str(caught.value) == "cannot reach 127.0.0.1: connection refused; nothing was sent"
 
 
 def test_a_next_link_that_loops_is_caught(online_settings, fake_ll2):
