@@ -95,8 +95,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     LL2), then build the app, serve, and only then start the sync."""
     from .accesslog import write_lines_to
     from .app import create_app, start_syncing
+    from .clients import trusted_networks
+    from .doorman import Doorman
     from .listening import listen_on
     from .shutdown import GracefulStop
+    from .waitresscheck import check_waitress
 
     sockets = listen_on(settings.host, settings.port)
     if settings.access_log:
@@ -109,10 +112,17 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         for listener in [server, *getattr(server, "map", {}).values()]
         if hasattr(listener, "channel_class")
     ]
+    check_waitress(listeners, server)  # the internals the three below rely on
     tarpit = Tarpit()
+    doorman = Doorman(
+        settings.connections_per_address,
+        settings.header_timeout_seconds,
+        trusted_networks(settings.trusted_proxies),
+    )
     stop = GracefulStop()
     for listener in listeners:
         tarpit.install(listener)
+        doorman.install(listener)
         stop.install(listener)
     log.info(
         "serving on http://%s:%d/ (data in %s)", settings.host, settings.port, settings.data_dir
@@ -137,7 +147,7 @@ def _server(app: Flask, sockets: list[socket.socket]) -> MultiSocketServer | Bas
         app,
         sockets=sockets,
         threads=SERVER_THREADS,
-        channel_timeout=30,  # an idle or trickling client is dropped
+        channel_timeout=30,  # and `doorman`: a deadline for each request's headers
         connection_limit=500,
         max_request_header_size=32 * 1024,
         max_request_body_size=64 * 1024,

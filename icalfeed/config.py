@@ -71,6 +71,11 @@ class Settings:
     render_lanes: int = 1
     render_queue: int = 2
     render_wait_seconds: float = 2.0
+    # The bare server's connections (see `doorman`): at most this many from one address
+    # (trusted proxies excepted), and this long for a request's headers, however slowly
+    # they come; at the connection limit the connection that waited longest goes.
+    connections_per_address: int = 50
+    header_timeout_seconds: float = 10.0
     # Proxies whose forwarding header names the client ("10.0.0.1,192.168.0.0/16"); unset:
     # the socket peer is the client, whatever a header says. Only the one header those
     # proxies write counts (x-forwarded-for, forwarded or x-real-ip). IPv6 clients share a
@@ -169,6 +174,11 @@ class Settings:
             )
         if not 32 <= self.ipv6_client_prefix <= 128:
             raise ConfigError("ICALFEED_IPV6_CLIENT_PREFIX must be between 32 and 128")
+        if self.connections_per_address < 1 or not 0 < self.header_timeout_seconds <= 300:
+            raise ConfigError(
+                "ICALFEED_CONNECTIONS_PER_ADDRESS must be 1 or more and "
+                "ICALFEED_HEADER_TIMEOUT_SECONDS above 0 and at most 300"
+            )
         if self.cache_max_age < 0:
             raise ConfigError("ICALFEED_CACHE_MAX_AGE must be 0 or more")
         return self

@@ -105,9 +105,32 @@ class TarpitChannel(HTTPChannel):
 
     task_class = RefusalAwareTask
     quiet_until = 0.0
+    waiting_since: float | None = None  # since when it waits for a request (`doorman`)
     # waitress's own attributes (its asyncore dispatcher's), which its stubs leave out
     _map: dict[int, Any]
     _fileno: int | None
+
+    def __init__(self, server: Any, sock: Any, addr: Any, adj: Any, map: Any = None) -> None:
+        super().__init__(server, sock, addr, adj, map)
+        doorman = getattr(server, "doorman", None)
+        if doorman is not None:
+            doorman.opened(self)
+
+    def del_channel(self, map: Any = None) -> None:
+        super().del_channel(map)
+        doorman = getattr(self.server, "doorman", None)
+        if doorman is not None:
+            doorman.gone(self)
+
+    def service(self) -> None:
+        # A request arrived: the deadline for the next one starts after this answer.
+        self.waiting_since = None
+        try:
+            super().service()
+        finally:
+            doorman = getattr(self.server, "doorman", None)
+            if doorman is not None:
+                doorman.served(self)
 
 
 class QuietChannel(TarpitChannel):

@@ -1,8 +1,8 @@
 """A WSGI layer in front of Flask that answers repeat feed requests from stored responses.
 
 Calendar servers poll the same few URLs all day.  Once Flask has answered a feed URL with a
-200, the exact status, headers and bytes are kept, keyed by (path, query string,
-Accept-Encoding), and valid for the data version and
+200, the exact status, headers and bytes are kept, keyed by (path, query string, the
+encoding it asks for: gzip or identity, however spelt), and valid for the data version and
 day they were made for.  The query string of the key leaves out the tracking parameters
 sharing adds, which the feeds ignore (`query.without_tracking`): a shared link hits the
 answer stored for the plain one.  A repeat request is then answered here, 304 included,
@@ -12,13 +12,14 @@ costs.  Anything else goes to Flask unchanged.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from werkzeug.http import parse_date
+from werkzeug.http import parse_accept_header, parse_date
 
 from .admission import Refused, refused_body, refused_headers
 from .observe import OUTCOME
@@ -80,7 +81,7 @@ class FeedFastPath:
         ):
             return self.app(environ, start_response)
         query = without_tracking(environ.get("QUERY_STRING", ""))
-        key = (path, query, environ.get("HTTP_ACCEPT_ENCODING", ""))
+        key = (path, query, encoding_choice(environ.get("HTTP_ACCEPT_ENCODING", "")))
         state = self._state()
         stored = self._stored.get(key)
         if stored is not None and stored.state == state:
@@ -148,6 +149,20 @@ class FeedFastPath:
             )
             self._stored.put(key, stored)
         return [body]
+
+
+def encoding_choice(header: str) -> str:
+    """What an Accept-Encoding asks of us, as the views decide it: ``gzip`` or ``identity``.
+    Clients spell the header many ways; the stored answers are kept per choice, not per
+    spelling. The common short spellings are remembered."""
+    if len(header) <= 200:
+        return _short_choice(header)
+    return "gzip" if parse_accept_header(header)["gzip"] > 0 else "identity"
+
+
+@functools.lru_cache(maxsize=512)
+def _short_choice(header: str) -> str:
+    return "gzip" if parse_accept_header(header)["gzip"] > 0 else "identity"
 
 
 def _not_modified(environ: dict[str, Any], stored: Stored) -> bool:

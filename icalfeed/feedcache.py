@@ -24,25 +24,67 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 class FeedCache:
     """Rendered feeds in a segmented LRU (see `segmented`): a feed asked for twice is
-    protected from a flood of one-off queries; a new data version simply misses."""
+    protected from a flood of one-off queries; a new data version simply misses.
 
-    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    Single flight: after a sync every feed is cold, and calendar servers polling a popular
+    URL ask for it at the same moment. The first miss renders; the others wait for that
+    render (at most `follow_seconds`) instead of each starting their own and filling the
+    render lane with identical work. Only distinct new queries compete for the lane.
+    """
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES, follow_seconds: float = 10.0) -> None:
         self._cache: SegmentedCache[Rendered] = SegmentedCache(
             max_bytes, lambda feed: len(feed.body) + 512
         )
         self._lock = threading.Lock()
+        self._flights: dict[Hashable, _Flight] = {}
+        self.follow_seconds = follow_seconds
         self.renders = 0
+        self.followed = 0
 
     def get(self, key: Hashable, render: Callable[[], Rendered]) -> Rendered:
-        """The cached feed for `key`, rendering it (outside any lock) on a miss; `render`
-        may raise (admission refused), and then nothing is stored."""
-        found = self._cache.get(key)
-        if found is None:
+        """The cached feed for `key`, rendering it (outside any lock) on a miss, or waiting
+        for the render of `key` already running; `render` may raise (admission refused), and
+        then nothing is stored. A follower whose leader failed or took too long renders on
+        its own (with its own admission)."""
+        for _ in range(2):
+            found = self._cache.get(key)
+            if found is not None:
+                return found
+            with self._lock:
+                flight = self._flights.get(key)
+                leading = flight is None
+                if flight is None:
+                    flight = self._flights[key] = _Flight()
+            if leading:
+                return self._lead(key, flight, render)
+            if flight.done.wait(self.follow_seconds) and flight.result is not None:
+                with self._lock:
+                    self.followed += 1
+                return flight.result
+        return self._lead(key, _Flight(), render)  # a second failed flight: no more waiting
+
+    def _lead(self, key: Hashable, flight: _Flight, render: Callable[[], Rendered]) -> Rendered:
+        try:
             found = render()
             with self._lock:
                 self.renders += 1
             self._cache.put(key, found)
-        return found
+            flight.result = found
+            return found
+        finally:
+            with self._lock:
+                if self._flights.get(key) is flight:
+                    del self._flights[key]
+            flight.done.set()
+
+
+class _Flight:
+    """One render in progress, and what it made (None until done, or when it failed)."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: Rendered | None = None
 
 
 class _PieceCache(Generic[P]):

@@ -20,8 +20,11 @@ from datetime import datetime, timedelta
 
 from cachetools import LRUCache
 
-# Queries whose last answer is remembered (a key and two values each, ~200 bytes).
-MAX_QUERIES = 100_000
+from .segmented import OBJECT_BYTES, footprint
+
+# Bytes of remembered answers: each costs its key (the query, which may be long) and an
+# ETag and a date. About 100,000 ordinary queries.
+MAX_BYTES = 24 * 1024 * 1024
 _SECOND = timedelta(seconds=1)
 
 
@@ -29,8 +32,11 @@ class AnswerDates:
     """The ETag and Last-Modified of the last answer to each query, by a key that names the
     query whatever its spelling (format, canonical query, cap)."""
 
-    def __init__(self, max_queries: int = MAX_QUERIES) -> None:
-        self._last: LRUCache[Hashable, tuple[str, datetime]] = LRUCache(maxsize=max_queries)
+    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
+        # Values are (etag, date, what the entry costs with its key).
+        self._last: LRUCache[Hashable, tuple[str, datetime, int]] = LRUCache(
+            maxsize=max_bytes, getsizeof=lambda value: value[2]
+        )
         self._lock = threading.Lock()
 
     def last_modified(
@@ -51,6 +57,8 @@ class AnswerDates:
                     # holding that answer would be told "not modified".
                     moment = max(moment, previous[1] + _SECOND)
                 moment = moment.replace(microsecond=0)
-                self._last[key] = (etag, moment)
+                cost = footprint(key) + len(etag) + 3 * OBJECT_BYTES
+                if cost <= self._last.maxsize:
+                    self._last[key] = (etag, moment, cost)
             # Never after the response's Date.
             return moment if moment <= now else None
