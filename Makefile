@@ -92,6 +92,7 @@ bench: install
 	@$(MAKE) --no-print-directory nginx
 	$(BIN)/python bench/serving.py
 	$(BIN)/python bench/deployed.py
+	$(BIN)/python bench/defences.py
 	$(BIN)/python bench/sync_day.py
 	$(BIN)/python bench/ll2_size.py
 
