@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nginxtools import NGINX, running_nginx
 from serving import free_port, synthetic, wait_up, wrk
 
-from icalfeed.store import write_snapshot
+from icalfeed.data.store import write_snapshot
 
 EVENTS = 1200
 FEED = "/events.ics?start=1957-01-01"

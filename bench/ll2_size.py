@@ -41,14 +41,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from ll2size import big_events, big_launches, drop_cache
 
-from icalfeed.config import Settings
-from icalfeed.feedcache import JsonCache, VeventCache
-from icalfeed.models import Launch, parse_events, parse_launches
-from icalfeed.output import render_feed
-from icalfeed.query import FeedQuery
-from icalfeed.select import feed_day
-from icalfeed.snapshot import Cursor
-from icalfeed.store import Store
+from icalfeed.base.config import Settings
+from icalfeed.data.snapshot import Cursor
+from icalfeed.data.store import Store
+from icalfeed.feeds.feedcache import JsonCache, VeventCache
+from icalfeed.feeds.output import render_feed
+from icalfeed.feeds.query import FeedQuery
+from icalfeed.feeds.select import feed_day
+from icalfeed.ll2.models import Launch, parse_events, parse_launches
 
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
 FIRST_FEED = "/feed.ics"  # what a new subscriber of everything asks first

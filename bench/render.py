@@ -12,9 +12,9 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from icalfeed.output import render_feed
-from icalfeed.query import FeedQuery
-from icalfeed.store import load_sample
+from icalfeed.data.store import load_sample
+from icalfeed.feeds.output import render_feed
+from icalfeed.feeds.query import FeedQuery
 
 
 def main(repeats: int = 20) -> None:

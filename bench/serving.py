@@ -29,12 +29,12 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from icalfeed.feedcache import VeventCache
-from icalfeed.models import parse_events
-from icalfeed.output import render_feed
-from icalfeed.query import FeedQuery
-from icalfeed.snapshot import Snapshot
-from icalfeed.store import load_sample
+from icalfeed.data.snapshot import Snapshot
+from icalfeed.data.store import load_sample
+from icalfeed.feeds.feedcache import VeventCache
+from icalfeed.feeds.output import render_feed
+from icalfeed.feeds.query import FeedQuery
+from icalfeed.ll2.models import parse_events
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOOD = ROOT / "bench" / "flood.lua"

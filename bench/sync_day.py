@@ -27,9 +27,9 @@ from fake_ll2 import FakeLL2
 from ll2data import rebased_launches, upstream_events
 from synctools import Clock, make_syncer
 
-from icalfeed.config import Settings
-from icalfeed.models import Event, Launch
-from icalfeed.scheduler import SyncScheduler
+from icalfeed.base.config import Settings
+from icalfeed.ll2.models import Event, Launch
+from icalfeed.sync.scheduler import SyncScheduler
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 STAMP = "%Y-%m-%dT%H:%M:%SZ"

@@ -18,12 +18,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from ll2data import rebased_launches
 
-from icalfeed.feedcache import JsonCache, VeventCache
-from icalfeed.models import parse_events, parse_launches
-from icalfeed.output import render_feed
-from icalfeed.query import FeedQuery
-from icalfeed.snapshot import Snapshot
-from icalfeed.store import load_sample
+from icalfeed.data.snapshot import Snapshot
+from icalfeed.data.store import load_sample
+from icalfeed.feeds.feedcache import JsonCache, VeventCache
+from icalfeed.feeds.output import render_feed
+from icalfeed.feeds.query import FeedQuery
+from icalfeed.ll2.models import parse_events, parse_launches
 
 DAY = datetime(2026, 11, 25, tzinfo=UTC)
 QUERIES = [

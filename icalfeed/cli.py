@@ -10,15 +10,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Settings
-from .dispatch import Tarpit
-from .errors import ConfigError, QueryError, StartupError
-from .output import render_feed
-from .query import FeedQuery
-from .select import feed_day
-from .shared import Shared
-from .store import Store, utcnow
-from .sync import SyncProgress, build_syncer
+from .base.config import Settings
+from .base.errors import ConfigError, QueryError, StartupError
+from .data.shared import Shared
+from .data.store import Store, utcnow
+from .feeds.output import render_feed
+from .feeds.query import FeedQuery
+from .feeds.select import feed_day
+from .serving.dispatch import Tarpit
+from .sync.passes import SyncProgress, build_syncer
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -93,13 +93,13 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     """Listen first (a port that is taken is one line, before anything is loaded or asked of
     LL2), then build the app, serve, and only then start the sync."""
-    from .accesslog import write_lines_to
-    from .app import create_app, start_syncing
-    from .clients import trusted_networks
-    from .doorman import Doorman
-    from .listening import listen_on
-    from .shutdown import GracefulStop
-    from .waitresscheck import check_waitress
+    from .base.networks import trusted_networks
+    from .serving.accesslog import write_lines_to
+    from .serving.doorman import Doorman
+    from .serving.listening import listen_on
+    from .serving.shutdown import GracefulStop
+    from .serving.waitresscheck import check_waitress
+    from .web.app import create_app, start_syncing
 
     sockets = listen_on(settings.host, settings.port)
     if settings.access_log:
@@ -181,8 +181,8 @@ def _sync_for_cluster(
     `handsync`); 0 only when the result reached the snapshot the instances serve."""
     import redis
 
-    from .handsync import ask_leader
-    from .scheduler import hand_outcome
+    from .data.handsync import ask_leader
+    from .sync.scheduler import hand_outcome
 
     assert shared.lease is not None and shared.hand is not None
     lease = shared.lease

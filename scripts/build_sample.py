@@ -14,8 +14,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from icalfeed.models import Item, ParsedPage, parse_events, parse_launches
-from icalfeed.snapshot import Entry, Snapshot
+from icalfeed.data.snapshot import Entry, Snapshot
+from icalfeed.ll2.models import Item, ParsedPage, parse_events, parse_launches
 
 
 def raw_items(shared: Path, folder: str) -> list[tuple[int, dict]]:

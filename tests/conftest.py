@@ -14,9 +14,9 @@ from flask.testing import FlaskClient
 from ll2data import upstream_events
 
 from icalfeed import create_app
-from icalfeed import runtime as runtime_module
-from icalfeed.admission import ClientBudgets, RenderLane
-from icalfeed.config import Settings
+from icalfeed.base.config import Settings
+from icalfeed.serving.admission import ClientBudgets, RenderLane
+from icalfeed.web import runtime as runtime_module
 
 pytest_plugins = ["redistools"]  # the redis_url and rclient fixtures
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from ports import free_ports
 
-from icalfeed.config import Settings
-from icalfeed.store import Store
-from icalfeed.sync import Syncer
-from icalfeed.upstream import LL2Client
+from icalfeed.base.config import Settings
+from icalfeed.data.store import Store
+from icalfeed.ll2.upstream import LL2Client
+from icalfeed.sync.passes import Syncer
 
 REDIS = shutil.which("redis-server")
 needs_redis = pytest.mark.skipif(REDIS is None, reason="redis-server is not installed")
@@ -60,7 +60,7 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def rclient(redis_url):
-    from icalfeed import redisstate
+    from icalfeed.data import redisstate
 
     client = redisstate.connect(redis_url)
     yield client
@@ -72,7 +72,7 @@ def instance(
 ):
     """One instance's Store and Syncer, sharing snapshot and budget through Redis; `lead`
     takes the leader lease (only the leader may write the shared snapshot)."""
-    from icalfeed import redisstate
+    from icalfeed.data import redisstate
 
     settings = Settings(
         upstream_url=upstream,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from icalfeed.budget import RequestBudget
-from icalfeed.config import Settings
-from icalfeed.store import Store
-from icalfeed.sync import Syncer
-from icalfeed.upstream import LL2Client
+from icalfeed.base.config import Settings
+from icalfeed.data.store import Store
+from icalfeed.ll2.budget import RequestBudget
+from icalfeed.ll2.upstream import LL2Client
+from icalfeed.sync.passes import Syncer
 
 
 class Clock:

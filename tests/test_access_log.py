@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from servers import serve_offline
 
-from icalfeed import accesslog, create_app
-from icalfeed.accesslog import BatchedHandler
-from icalfeed.config import Settings
+from icalfeed import create_app
+from icalfeed.base.config import Settings
+from icalfeed.serving import accesslog
+from icalfeed.serving.accesslog import BatchedHandler
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL = "start=1957-01-01"

@@ -20,10 +20,16 @@ from icalendar import Calendar
 from servers import serve_offline
 
 from icalfeed import create_app
-from icalfeed.admission import ClientBudgets, Refused, RenderLane
-from icalfeed.config import Settings
-from icalfeed.dispatch import TARPIT_SECONDS, QuietChannel, RefusalAwareTask, Tarpit, TarpitChannel
-from icalfeed.segmented import SegmentedCache
+from icalfeed.base.config import Settings
+from icalfeed.base.segmented import SegmentedCache
+from icalfeed.serving.admission import ClientBudgets, Refused, RenderLane
+from icalfeed.serving.dispatch import (
+    TARPIT_SECONDS,
+    QuietChannel,
+    RefusalAwareTask,
+    Tarpit,
+    TarpitChannel,
+)
 
 ALL = "start=1950-01-01"
 

@@ -19,9 +19,9 @@ import pytest
 from ll2data import event_by_name, rebased_launches
 
 from icalfeed import create_app
-from icalfeed.config import Settings
-from icalfeed.models import parse_events, parse_launches
-from icalfeed.store import load_sample, write_snapshot
+from icalfeed.base.config import Settings
+from icalfeed.data.store import load_sample, write_snapshot
+from icalfeed.ll2.models import parse_events, parse_launches
 
 CHROMIUM = Path("/usr/bin/chromium")
 # The moment the browser tests live in, for the server ("today", what is upcoming) and for

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from icalfeed.budget import WINDOW_SECONDS, RequestBudget
+from icalfeed.ll2.budget import WINDOW_SECONDS, RequestBudget
 
 
 class Clock:

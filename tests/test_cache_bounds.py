@@ -13,8 +13,8 @@ import pytest
 from servers import serve_offline
 from werkzeug.http import parse_accept_header
 
-from icalfeed.freshness import AnswerDates
-from icalfeed.segmented import SegmentedCache, footprint
+from icalfeed.base.segmented import SegmentedCache, footprint
+from icalfeed.feeds.freshness import AnswerDates
 
 SMALL = "/events.json?search=no-such-event-anywhere"
 

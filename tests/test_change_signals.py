@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from icalfeed import create_app
-from icalfeed.config import Settings
-from icalfeed.models import Event, parse_events, parse_launches
-from icalfeed.runtime import current_runtime
-from icalfeed.snapshot import Snapshot
-from icalfeed.store import load_sample
+from icalfeed.base.config import Settings
+from icalfeed.data.snapshot import Snapshot
+from icalfeed.data.store import load_sample
+from icalfeed.ll2.models import Event, parse_events, parse_launches
+from icalfeed.web.runtime import current_runtime
 
 ALL = "start=1950-01-01"
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
@@ -237,7 +237,7 @@ def test_last_modified_stands_still_while_the_bytes_do(service):
 def test_two_answers_in_one_second_never_share_a_date():
     """Data committed twice within one second: the second answer cannot be dated later than
     now, so it goes without Last-Modified rather than repeat the first one's."""
-    from icalfeed.freshness import AnswerDates
+    from icalfeed.feeds.freshness import AnswerDates
 
     dates = AnswerDates()
     second = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
@@ -376,7 +376,7 @@ def test_a_new_release_never_dates_new_bytes_before_an_old_answer(tmp_path, monk
     service = start_service(tmp_path)
     url = f"/events.ics?{ALL}"
     old = fetch(service, url)
-    monkeypatch.setattr("icalfeed.ics.PRODID", "-//icalfeed//icalfeed 9.9//EN")
+    monkeypatch.setattr("icalfeed.feeds.ics.PRODID", "-//icalfeed//icalfeed 9.9//EN")
     settings = current_runtime(service.app).settings
     restarted = create_app(settings, start_sync=False)
     runtime = current_runtime(restarted)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from icalfeed.clients import CLIENT, BehindProxy, ClientIdentity
-from icalfeed.config import Settings
-from icalfeed.errors import ConfigError
+from icalfeed.base.config import Settings
+from icalfeed.base.errors import ConfigError
+from icalfeed.serving.clients import CLIENT, BehindProxy, ClientIdentity
 
 PROXY = "10.0.0.1"
 

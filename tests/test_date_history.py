@@ -14,8 +14,8 @@ from icalendar import Calendar
 from synctools import Clock, make_syncer
 
 from icalfeed import create_app
-from icalfeed.snapshot import MAX_MOVES, Snapshot
-from icalfeed.store import Store
+from icalfeed.data.snapshot import MAX_MOVES, Snapshot
+from icalfeed.data.store import Store
 
 KEY = "event:384"
 
@@ -90,8 +90,8 @@ def test_the_calendar_and_the_json_tell_the_story(moved_once, tmp_path):
 
 @pytest.mark.parametrize("bad", [[{"start": "x"}], [{"until": "2026-01-01T00:00:00Z"}]])
 def test_a_damaged_move_is_a_damaged_snapshot(bad, tmp_path):
-    from icalfeed.errors import SnapshotError
-    from icalfeed.store import load_sample
+    from icalfeed.base.errors import SnapshotError
+    from icalfeed.data.store import load_sample
 
     data = load_sample().to_json()
     data["entries"][0]["moves"] = bad

@@ -13,8 +13,8 @@ from types import SimpleNamespace
 import pytest
 from servers import serve_offline
 
-from icalfeed.clients import trusted_networks
-from icalfeed.doorman import Doorman
+from icalfeed.base.networks import trusted_networks
+from icalfeed.serving.doorman import Doorman
 
 FEED = "/events.ics?type=docking"
 

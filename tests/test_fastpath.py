@@ -8,9 +8,9 @@ import pytest
 from icalendar import Calendar
 from ll2data import upstream_events
 
-from icalfeed.fastpath import FeedFastPath
-from icalfeed.models import parse_events
-from icalfeed.snapshot import Snapshot
+from icalfeed.data.snapshot import Snapshot
+from icalfeed.ll2.models import parse_events
+from icalfeed.serving.fastpath import FeedFastPath
 
 URL = "/events.ics?start=1957-01-01"
 

@@ -31,14 +31,14 @@ from ll2data import upstream_events
 from synctools import Clock, make_syncer
 
 from icalfeed import create_app
-from icalfeed.config import Settings
-from icalfeed.models import Event
-from icalfeed.output import render_feed
-from icalfeed.query import FeedQuery
-from icalfeed.scheduler import SyncScheduler
-from icalfeed.snapshot import Snapshot
-from icalfeed.store import read_snapshot
-from icalfeed.sync import Syncer
+from icalfeed.base.config import Settings
+from icalfeed.data.snapshot import Snapshot
+from icalfeed.data.store import read_snapshot
+from icalfeed.feeds.output import render_feed
+from icalfeed.feeds.query import FeedQuery
+from icalfeed.ll2.models import Event
+from icalfeed.sync.passes import Syncer
+from icalfeed.sync.scheduler import SyncScheduler
 
 ALL = "start=1950-01-01"
 DAY = datetime(2026, 11, 25, tzinfo=UTC)

@@ -144,7 +144,7 @@ def test_last_modified_is_never_older_than_today(client):
     from datetime import UTC, datetime
     from email.utils import parsedate_to_datetime
 
-    from icalfeed.select import feed_day
+    from icalfeed.feeds.select import feed_day
 
     response = client.get("/events.ics?year=2020")
     modified = parsedate_to_datetime(response.headers["Last-Modified"])
@@ -158,8 +158,8 @@ def test_last_modified_counts_removals():
     from dataclasses import replace
     from datetime import UTC, datetime
 
-    from icalfeed.output import data_changed_at
-    from icalfeed.store import load_sample
+    from icalfeed.data.store import load_sample
+    from icalfeed.feeds.output import data_changed_at
 
     day = datetime(2020, 1, 1, tzinfo=UTC)
     removal = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -174,8 +174,8 @@ def test_last_modified_counts_removals():
 def test_render_cache_is_bounded_by_bytes():
     from datetime import UTC, datetime
 
-    from icalfeed.feedcache import FeedCache
-    from icalfeed.output import Rendered
+    from icalfeed.feeds.feedcache import FeedCache
+    from icalfeed.feeds.output import Rendered
 
     cache = FeedCache(max_bytes=10_000)
     stamp = datetime(2026, 1, 1, tzinfo=UTC)

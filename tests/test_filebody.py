@@ -12,7 +12,7 @@ import pytest
 from icalendar import Calendar
 from servers import serve_offline
 
-from icalfeed.filebody import THRESHOLD
+from icalfeed.serving.filebody import THRESHOLD
 
 BIG = "/feed.ics?start=1957-01-01&include=all"  # the whole sample: well over THRESHOLD
 SMALL = "/types/docking.ics"

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from icalfeed.errors import QueryError
-from icalfeed.query import FeedQuery, parse_moment
-from icalfeed.select import feed_day, select
-from icalfeed.store import load_sample
+from icalfeed.base.errors import QueryError
+from icalfeed.data.store import load_sample
+from icalfeed.feeds.query import FeedQuery, parse_moment
+from icalfeed.feeds.select import feed_day, select
 
 SAMPLE = load_sample()
 CATALOG = SAMPLE.catalog

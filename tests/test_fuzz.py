@@ -33,14 +33,14 @@ from icalendar import Calendar
 from ll2data import event_by_name
 
 from icalfeed import create_app
-from icalfeed.config import Settings
-from icalfeed.errors import QueryError
-from icalfeed.meaning import launch_span
-from icalfeed.models import parse_events, parse_launches
-from icalfeed.output import render_feed
-from icalfeed.query import EVENTS_ONLY, EVERYTHING, KNOWN, LAUNCHES_ONLY, FeedQuery
-from icalfeed.snapshot import Snapshot
-from icalfeed.store import load_sample
+from icalfeed.base.config import Settings
+from icalfeed.base.errors import QueryError
+from icalfeed.data.snapshot import Snapshot
+from icalfeed.data.store import load_sample
+from icalfeed.feeds.meaning import launch_span
+from icalfeed.feeds.output import render_feed
+from icalfeed.feeds.query import EVENTS_ONLY, EVERYTHING, KNOWN, LAUNCHES_ONLY, FeedQuery
+from icalfeed.ll2.models import parse_events, parse_launches
 
 ICSCHECK = Path(__file__).resolve().parents[1] / ".cache" / "icscheck"
 LINT = ICSCHECK / "checkers" / "ics_lint.py"

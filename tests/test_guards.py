@@ -8,8 +8,9 @@ from dataclasses import replace
 import pytest
 from fake_ll2 import Fault
 
-from icalfeed import create_app, views
-from icalfeed.guards import MAX_QUERY_BYTES
+from icalfeed import create_app
+from icalfeed.web import views
+from icalfeed.web.guards import MAX_QUERY_BYTES
 
 
 def test_too_long_query_string_is_414(client):

@@ -24,12 +24,13 @@ from fake_ll2 import Fault
 from redistools import instance, needs_redis, running_redis
 from servers import serve_offline
 
-from icalfeed import create_app, redisstate
-from icalfeed.budget import RequestBudget
-from icalfeed.config import Settings
-from icalfeed.disclosure import public_text
-from icalfeed.runtime import current_runtime
-from icalfeed.sync import build_syncer
+from icalfeed import create_app
+from icalfeed.base.config import Settings
+from icalfeed.base.disclosure import public_text
+from icalfeed.data import redisstate
+from icalfeed.ll2.budget import RequestBudget
+from icalfeed.sync.passes import build_syncer
+from icalfeed.web.runtime import current_runtime
 
 PAUSE_KEY = "icalfeed:budget:paused_until"
 FEED = "/events.ics?start=1957-01-01"
@@ -204,7 +205,7 @@ def test_upstream_failures_name_no_internal_host(tmp_path, fake_ll2, caplog):
 
 
 def test_a_crash_of_the_health_report_is_still_an_answer(tmp_path, monkeypatch):
-    from icalfeed import health
+    from icalfeed.web import health
 
     app = create_app(Settings(data_dir=tmp_path / "var", offline=True), start_sync=False)
 

@@ -34,11 +34,11 @@ from ports import free_ports
 from werkzeug.http import parse_options_header
 
 from icalfeed import create_app
-from icalfeed.config import Settings
-from icalfeed.disposition import content_disposition
-from icalfeed.models import parse_events, parse_launches
-from icalfeed.snapshot import Snapshot
-from icalfeed.store import write_snapshot
+from icalfeed.base.config import Settings
+from icalfeed.data.snapshot import Snapshot
+from icalfeed.data.store import write_snapshot
+from icalfeed.ll2.models import parse_events, parse_launches
+from icalfeed.web.disposition import content_disposition
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ALL = "start=1950-01-01"

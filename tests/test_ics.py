@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 from ll2data import event_by_name
 
-from icalfeed import ics
-from icalfeed.models import parse_events
-from icalfeed.snapshot import Snapshot
-from icalfeed.store import load_sample
-from icalfeed.titles import CalendarMeta
+from icalfeed.data.snapshot import Snapshot
+from icalfeed.data.store import load_sample
+from icalfeed.feeds import ics
+from icalfeed.feeds.titles import CalendarMeta
+from icalfeed.ll2.models import parse_events
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 META = CalendarMeta("Test", "Test feed", "icalfeed-test", "test.ics")
@@ -219,9 +219,9 @@ def test_bytes_are_identical_across_processes_and_hash_seeds():
         [
             "import sys",
             "from datetime import datetime, UTC",
-            "from icalfeed.store import load_sample",
-            "from icalfeed.query import FeedQuery",
-            "from icalfeed.output import render_feed",
+            "from icalfeed.data.store import load_sample",
+            "from icalfeed.feeds.query import FeedQuery",
+            "from icalfeed.feeds.output import render_feed",
             "s = load_sample()",
             "q = FeedQuery.from_string('type=docking,eva&program=iss&start=2019-01-01', s.catalog)",
             "day = datetime(2026, 11, 25, tzinfo=UTC)",
@@ -241,7 +241,7 @@ def test_bytes_are_identical_across_processes_and_hash_seeds():
 
 
 def test_joined_pieces_equal_icalendar_writing_the_whole_calendar():
-    from icalfeed.feedcache import VeventCache
+    from icalfeed.feeds.feedcache import VeventCache
 
     sample = load_sample()
     entries = sample.ordered_entries

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from icalfeed.models import Launch
-from icalfeed.store import load_sample
+from icalfeed.data.store import load_sample
+from icalfeed.ll2.models import Launch
 
 SINCE = "start=2021-01-01"
 LAUNCHES = list(load_sample().launches)

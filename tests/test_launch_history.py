@@ -16,8 +16,8 @@ from redistools import instance, needs_redis
 from synctools import Clock, make_syncer
 
 from icalfeed import create_app
-from icalfeed.config import Settings
-from icalfeed.store import Store
+from icalfeed.base.config import Settings
+from icalfeed.data.store import Store
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 STAMP = "%Y-%m-%dT%H:%M:%SZ"

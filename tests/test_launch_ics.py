@@ -10,9 +10,9 @@ import pytest
 from icalendar import Calendar
 from ll2data import detailed_launch as detailed
 
-from icalfeed import ics
-from icalfeed.models import Launch
-from icalfeed.titles import CalendarMeta
+from icalfeed.feeds import ics
+from icalfeed.feeds.titles import CalendarMeta
+from icalfeed.ll2.models import Launch
 
 LAUNCHES = Path(__file__).parent / "data" / "launches"
 SEEN = datetime(2026, 7, 1, tzinfo=UTC)

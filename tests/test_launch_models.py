@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from icalfeed.models import Launch, Precision, parse_launches
+from icalfeed.ll2.models import Launch, Precision, parse_launches
 
 LAUNCHES = Path(__file__).parent / "data" / "launches"
 

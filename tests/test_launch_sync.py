@@ -16,10 +16,10 @@ from icalendar import Calendar
 from ll2data import rebased_launches, upstream_events
 from synctools import Clock, make_syncer
 
-from icalfeed.config import Settings
-from icalfeed.output import render_feed
-from icalfeed.query import LAUNCHES_ONLY, FeedQuery
-from icalfeed.sync import Syncer
+from icalfeed.base.config import Settings
+from icalfeed.feeds.output import render_feed
+from icalfeed.feeds.query import LAUNCHES_ONLY, FeedQuery
+from icalfeed.sync.passes import Syncer
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 STAMP = "%Y-%m-%dT%H:%M:%SZ"

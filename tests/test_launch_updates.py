@@ -10,12 +10,12 @@ from conftest import ICSCHECK
 from icalendar import Calendar
 from ll2data import detailed_launch as detailed
 
-from icalfeed import ics
-from icalfeed.jsonfeed import launch_json
-from icalfeed.models import Launch
-from icalfeed.models.launches import MAX_UPDATES, slim_launch_record
-from icalfeed.snapshot import Entry
-from icalfeed.titles import CalendarMeta
+from icalfeed.data.snapshot import Entry
+from icalfeed.feeds import ics
+from icalfeed.feeds.jsonfeed import launch_json
+from icalfeed.feeds.titles import CalendarMeta
+from icalfeed.ll2.models import Launch
+from icalfeed.ll2.models.launches import MAX_UPDATES, slim_launch_record
 
 SEEN = datetime(2026, 7, 1, tzinfo=UTC)
 META = CalendarMeta("Launches", "Test launches", "icalfeed-launch-test", "launches.ics")

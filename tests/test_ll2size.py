@@ -32,9 +32,9 @@ from ll2size import (
 from synctools import Clock, make_syncer
 
 from icalfeed import create_app
-from icalfeed.config import Settings
-from icalfeed.models import parse_events, parse_launches
-from icalfeed.sync import Syncer, SyncReport
+from icalfeed.base.config import Settings
+from icalfeed.ll2.models import parse_events, parse_launches
+from icalfeed.sync.passes import Syncer, SyncReport
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 STAMP = "%Y-%m-%dT%H:%M:%SZ"

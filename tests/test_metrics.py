@@ -14,17 +14,17 @@ from fake_ll2 import Fault
 from prometheus_client.parser import text_string_to_metric_families
 
 from icalfeed import create_app
-from icalfeed import store as store_module
-from icalfeed.budget import RequestBudget
-from icalfeed.clients import BehindProxy
-from icalfeed.config import Settings
-from icalfeed.errors import SnapshotError, UpstreamError
-from icalfeed.fastpath import FeedFastPath
-from icalfeed.filebody import FileBodies
-from icalfeed.metrics import ROUTES, LiveState, Metrics, route_class
-from icalfeed.observe import OUTCOMES
-from icalfeed.store import Store
-from icalfeed.upstream import LL2Client
+from icalfeed.base.config import Settings
+from icalfeed.base.errors import SnapshotError, UpstreamError
+from icalfeed.data import store as store_module
+from icalfeed.data.store import Store
+from icalfeed.ll2.budget import RequestBudget
+from icalfeed.ll2.upstream import LL2Client
+from icalfeed.serving.clients import BehindProxy
+from icalfeed.serving.fastpath import FeedFastPath
+from icalfeed.serving.filebody import FileBodies
+from icalfeed.serving.observe import OUTCOMES
+from icalfeed.web.metrics import ROUTES, LiveState, Metrics, route_class
 
 ALL = "start=1957-01-01"
 FEED = f"/events.ics?{ALL}"
@@ -326,7 +326,7 @@ def test_a_failing_pass_and_storage_errors_show(tmp_path, fake_ll2, monkeypatch)
     settings = settings_against(fake_ll2, tmp_path / "var", sync_tick_seconds=3600)
     app = create_app(settings, start_sync=False)
     runtime = app.extensions["icalfeed"]
-    from icalfeed.sync import build_syncer
+    from icalfeed.sync.passes import build_syncer
 
     syncer = build_syncer(settings, runtime.store, budget=runtime.budget)
     fake_ll2.fail_next(Fault(500))  # the upcoming window (reconcile)

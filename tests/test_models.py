@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from ll2data import all_raw_events, distinct_events, event_by_name, fixture_files, raw_items
 
-from icalfeed.models import Event, Precision, parse_duration, parse_events, slugify
+from icalfeed.ll2.models import Event, Precision, parse_duration, parse_events, slugify
 
 
 @pytest.mark.parametrize("path", fixture_files(), ids=lambda p: p.name[:40])

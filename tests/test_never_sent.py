@@ -19,10 +19,10 @@ from fake_ll2 import Fault
 from ports import free_ports
 from redistools import needs_redis
 
-from icalfeed.budget import RequestBudget
-from icalfeed.config import Settings
-from icalfeed.errors import UpstreamError
-from icalfeed.upstream import LL2Client
+from icalfeed.base.config import Settings
+from icalfeed.base.errors import UpstreamError
+from icalfeed.ll2.budget import RequestBudget
+from icalfeed.ll2.upstream import LL2Client
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -136,7 +136,7 @@ def test_icalfeed_sync_without_a_route_to_ll2_spends_nothing(tmp_path, kind, why
 
 @needs_redis
 def test_the_redis_budget_gives_back_a_request_that_never_left(tmp_path, redis_url):
-    from icalfeed import redisstate
+    from icalfeed.data import redisstate
 
     client = redisstate.connect(redis_url)
     try:

@@ -14,9 +14,9 @@ from conftest import settings_against
 from fake_ll2 import Fault
 
 from icalfeed import create_app
-from icalfeed.health import health_report
-from icalfeed.runtime import current_runtime
-from icalfeed.store import utcnow
+from icalfeed.data.store import utcnow
+from icalfeed.web.health import health_report
+from icalfeed.web.runtime import current_runtime
 
 BROKEN = Fault(500, b"<html>upstream maintenance</html>")
 
@@ -68,7 +68,7 @@ def test_offline_is_never_stale(tmp_path, settings):
 
 
 def test_a_failed_first_sync_keeps_the_sample_served_and_says_why(tmp_path, fake_ll2):
-    from icalfeed.sync import build_syncer
+    from icalfeed.sync.passes import build_syncer
 
     fake_ll2.broken["/"] = BROKEN
     settings = settings_against(fake_ll2, tmp_path / "var")

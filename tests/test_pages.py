@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from icalfeed import create_app
-from icalfeed.subscribe import embed_snippet, links_for
+from icalfeed.web.subscribe import embed_snippet, links_for
 
 
 def attribute(html: str, element_id: str, name: str) -> str:

@@ -144,8 +144,8 @@ def test_instances_keep_serving_when_redis_goes_away(cluster, fake_ll2, redis_se
 
 
 def test_redis_settings_are_validated():
-    from icalfeed.config import Settings
-    from icalfeed.errors import ConfigError
+    from icalfeed.base.config import Settings
+    from icalfeed.base.errors import ConfigError
 
     with pytest.raises(ConfigError, match="ICALFEED_REDIS_URL must be a redis:// URL"):
         Settings.from_env({"ICALFEED_REDIS_URL": "http://x"})
@@ -208,9 +208,9 @@ def test_a_hand_sync_asks_the_leader_and_every_instance_serves_the_change(
 
 
 def test_a_hand_sync_with_no_leader_syncs_for_the_cluster(fake_ll2, redis_server, tmp_path):
-    from icalfeed import redisstate
-    from icalfeed.config import Settings
-    from icalfeed.store import Store
+    from icalfeed.base.config import Settings
+    from icalfeed.data import redisstate
+    from icalfeed.data.store import Store
 
     url = redis_server[0]
     done = _hand_sync(_cli_env(tmp_path, fake_ll2, url))
@@ -229,7 +229,7 @@ def test_a_hand_sync_with_no_leader_syncs_for_the_cluster(fake_ll2, redis_server
 
 
 def test_a_hand_sync_nobody_answers_exits_1_and_spends_nothing(fake_ll2, redis_server, tmp_path):
-    from icalfeed import redisstate
+    from icalfeed.data import redisstate
 
     url = redis_server[0]
     client = redisstate.connect(url)

@@ -15,14 +15,14 @@ from ll2data import upstream_events
 from redistools import instance, needs_redis
 from synctools import Clock, make_syncer
 
-from icalfeed import store as store_module
-from icalfeed.config import Settings
-from icalfeed.fastpath import FeedFastPath
-from icalfeed.models import parse_events
-from icalfeed.scheduler import SyncScheduler
-from icalfeed.snapshot import Snapshot
-from icalfeed.store import Store
-from icalfeed.sync import SyncReport
+from icalfeed.base.config import Settings
+from icalfeed.data import store as store_module
+from icalfeed.data.snapshot import Snapshot
+from icalfeed.data.store import Store
+from icalfeed.ll2.models import parse_events
+from icalfeed.serving.fastpath import FeedFastPath
+from icalfeed.sync.passes import SyncReport
+from icalfeed.sync.scheduler import SyncScheduler
 
 URL = "/events.ics?start=1957-01-01"
 
@@ -105,7 +105,7 @@ class FakeSyncer:
 
 @needs_redis
 def test_budget_is_exact_under_concurrency(redis_url):
-    from icalfeed import redisstate
+    from icalfeed.data import redisstate
 
     results: list[bool] = []
     lock = threading.Lock()
@@ -128,7 +128,7 @@ def test_budget_is_exact_under_concurrency(redis_url):
 
 @needs_redis
 def test_budget_pause_is_shared(rclient):
-    from icalfeed import redisstate
+    from icalfeed.data import redisstate
 
     one = redisstate.RedisBudget(rclient, 12)
     two = redisstate.RedisBudget(rclient, 12)
@@ -143,7 +143,7 @@ def test_budget_pause_is_shared(rclient):
 
 @needs_redis
 def test_budget_ceiling_holds_with_clock_skew(rclient):
-    from icalfeed import redisstate
+    from icalfeed.data import redisstate
 
     real = [1_800_000_000.0]
     honest = redisstate.RedisBudget(rclient, 3, clock=lambda: real[0])
@@ -156,7 +156,7 @@ def test_budget_ceiling_holds_with_clock_skew(rclient):
 
 @needs_redis
 def test_a_healthy_leader_keeps_the_lease_with_tick_equal_to_lease(rclient):
-    from icalfeed import redisstate
+    from icalfeed.data import redisstate
 
     leader = redisstate.RedisLease(rclient, 1)
     other = redisstate.RedisLease(rclient, 1)
@@ -177,7 +177,7 @@ def test_a_healthy_leader_keeps_the_lease_with_tick_equal_to_lease(rclient):
 
 @needs_redis
 def test_a_sync_longer_than_the_lease_keeps_one_leader(rclient):
-    from icalfeed import redisstate
+    from icalfeed.data import redisstate
 
     leader = redisstate.RedisLease(rclient, 1.5)
     other = redisstate.RedisLease(rclient, 1.5)
@@ -201,7 +201,7 @@ def test_a_follower_reading_across_a_write_ends_on_the_newest_snapshot(
 ):
     """The snapshot is one SET (body and stamp in one MULTI): a reader whose stamp() and
     read() straddle a write serves the newer body and settles on the next tick."""
-    from icalfeed import redisstate
+    from icalfeed.data import redisstate
 
     settings.ensure_data_dir()
     lease = redisstate.RedisLease(rclient, 60)
@@ -281,7 +281,8 @@ def test_a_follower_never_trades_a_complete_snapshot_for_a_partial_one(
 
 @needs_redis
 def test_a_budget_of_zero_is_no_requests_with_redis_too(tmp_path, redis_url, fake_ll2):
-    from icalfeed import create_app, redisstate
+    from icalfeed import create_app
+    from icalfeed.data import redisstate
 
     budget = redisstate.RedisBudget(redisstate.connect(redis_url), 0)
     status = budget.status()
@@ -304,7 +305,7 @@ def test_a_budget_of_zero_is_no_requests_with_redis_too(tmp_path, redis_url, fak
 
 @needs_redis
 def test_a_release_waits_for_a_renewal_on_the_wire_and_none_follows(rclient):
-    from icalfeed import redisstate
+    from icalfeed.data import redisstate
 
     lease = redisstate.RedisLease(rclient, 2)
     assert lease.hold()
@@ -326,7 +327,7 @@ def test_a_release_waits_for_a_renewal_on_the_wire_and_none_follows(rclient):
 
 @needs_redis
 def test_a_release_never_deletes_another_holders_lease(rclient):
-    from icalfeed import redisstate
+    from icalfeed.data import redisstate
 
     lease = redisstate.RedisLease(rclient, 2)
     assert lease.hold()
@@ -385,7 +386,8 @@ def test_a_restarted_follower_keeps_its_complete_copy_over_a_partial_shared_one(
 
 @needs_redis
 def test_a_leader_whose_sync_hangs_lets_the_lease_go(rclient, monkeypatch):
-    from icalfeed import redisstate, scheduler
+    from icalfeed.data import redisstate
+    from icalfeed.sync import scheduler
 
     monkeypatch.setattr(scheduler, "STALL_LEASES", 2)
     leader = redisstate.RedisLease(rclient, 0.6)
@@ -405,7 +407,7 @@ def test_a_leader_whose_sync_hangs_lets_the_lease_go(rclient, monkeypatch):
 
 @needs_redis
 def test_a_leader_backing_off_steps_down_for_anotherinstance(rclient):
-    from icalfeed import redisstate
+    from icalfeed.data import redisstate
 
     class Failing(FakeSyncer):
         def run(self, **_: object) -> SyncReport:
@@ -511,7 +513,7 @@ def test_a_scheduler_crash_is_forgotten_after_the_next_clean_run():
 
 
 def test_a_hand_sync_that_fetched_nothing_is_not_a_success():
-    from icalfeed.scheduler import hand_outcome
+    from icalfeed.sync.scheduler import hand_outcome
 
     spent = SyncReport(requests=0, out_of_budget=True)
     assert hand_outcome(spent, shared=False, problem=None)[0] is False
@@ -526,7 +528,7 @@ def test_a_hand_sync_that_fetched_nothing_is_not_a_success():
 
 @needs_redis
 def test_two_hand_syncs_at_once_are_both_answered(rclient):
-    from icalfeed.handsync import RedisHandSync, ask_leader
+    from icalfeed.data.handsync import RedisHandSync, ask_leader
 
     answers: list[tuple[bool, str]] = []
 
@@ -547,7 +549,7 @@ def test_two_hand_syncs_at_once_are_both_answered(rclient):
 
 @needs_redis
 def test_an_unclaimed_hand_sync_is_withdrawn_and_never_run_later(rclient):
-    from icalfeed.handsync import RedisHandSync, ask_leader
+    from icalfeed.data.handsync import RedisHandSync, ask_leader
 
     ok, line = ask_leader(rclient, False, claim_seconds=0.5, run_seconds=1, show=print)
     assert not ok and "no leading instance" in line
@@ -556,7 +558,7 @@ def test_an_unclaimed_hand_sync_is_withdrawn_and_never_run_later(rclient):
 
 @needs_redis
 def test_the_heartbeat_renews_through_a_redis_error(rclient):
-    from icalfeed import redisstate
+    from icalfeed.data import redisstate
 
     lease = redisstate.RedisLease(rclient, 1.5)
     assert lease.hold()

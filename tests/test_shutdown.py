@@ -98,7 +98,7 @@ def test_a_stop_under_load_finishes_every_response_and_exits_0(tmp_path, number)
 
 @needs_redis
 def test_a_stopped_leader_gives_the_lease_back_at_once(tmp_path, fake_ll2):
-    from icalfeed import redisstate
+    from icalfeed.data import redisstate
 
     (port,) = free_ports(1)
     with running_redis(tmp_path) as (url, _):

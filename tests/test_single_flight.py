@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 import pytest
 from servers import serve_offline
 
-from icalfeed.admission import Refused
-from icalfeed.feedcache import FeedCache
-from icalfeed.output import Rendered
+from icalfeed.feeds.feedcache import FeedCache
+from icalfeed.feeds.output import Rendered
+from icalfeed.serving.admission import Refused
 
 
 def test_concurrent_misses_for_one_feed_wait_for_the_render_already_running():

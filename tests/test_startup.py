@@ -21,10 +21,10 @@ from fake_ll2 import FakeLL2
 from ports import free_ports
 
 from icalfeed import create_app
-from icalfeed.app import start_syncing
-from icalfeed.budget import RequestBudget
-from icalfeed.config import Settings
-from icalfeed.runtime import current_runtime
+from icalfeed.base.config import Settings
+from icalfeed.ll2.budget import RequestBudget
+from icalfeed.web.app import start_syncing
+from icalfeed.web.runtime import current_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -231,7 +231,7 @@ def test_serve_logs_serving_once_it_listens_then_syncs(online_env, fake_ll2, tmp
         process.wait(10)
     text = log.read_text()
     serving = text.index(f"serving on http://127.0.0.1:{port}/")
-    assert serving < text.index("icalfeed.sync"), text
+    assert serving < text.index("icalfeed.sync.passes"), text
 
 
 def wait_for_requests(fake: FakeLL2, seconds: float = 15) -> bool:

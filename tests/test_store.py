@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import pytest
 from ll2data import upstream_events
 
-from icalfeed import snapshot as snapshot_module
-from icalfeed import store as store_module
-from icalfeed.errors import SnapshotError
-from icalfeed.models import parse_events
-from icalfeed.snapshot import Snapshot
-from icalfeed.store import Store, load_sample, read_snapshot, write_snapshot
+from icalfeed.base.errors import SnapshotError
+from icalfeed.data import snapshot as snapshot_module
+from icalfeed.data import store as store_module
+from icalfeed.data.snapshot import Snapshot
+from icalfeed.data.store import Store, load_sample, read_snapshot, write_snapshot
+from icalfeed.ll2.models import parse_events
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 

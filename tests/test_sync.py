@@ -14,8 +14,8 @@ from icalendar import Calendar
 from synctools import Clock, make_syncer
 
 from icalfeed import create_app
-from icalfeed.locks import file_lock
-from icalfeed.store import read_snapshot
+from icalfeed.base.locks import file_lock
+from icalfeed.data.store import read_snapshot
 
 
 def overlapped(watermark: str, settings) -> str:
@@ -205,7 +205,7 @@ def test_synced_feed_reflects_the_upstream(online_settings, fake_ll2):
 
 
 def test_scheduler_backs_off_after_failures_and_honours_retry_at(online_settings, fake_ll2):
-    from icalfeed.scheduler import MAX_BACKOFF_SECONDS, SyncScheduler
+    from icalfeed.sync.scheduler import MAX_BACKOFF_SECONDS, SyncScheduler
 
     clock = Clock()
     scheduler = SyncScheduler(make_syncer(online_settings, clock), tick_seconds=60)

@@ -3,7 +3,7 @@ the offset-paged changes pass lost items, passes that fail alone, SEQUENCE that 
 the safety-net audit, and a property test of random edits interleaved with paging.
 
 Each test states the failure it pins; the paging scheme itself is described in
-`icalfeed.sync`'s module docstring.
+`icalfeed.sync.passes`'s module docstring.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ from ll2data import rebased_launches, upstream_events
 from synctools import Clock, make_syncer
 
 from icalfeed import create_app
-from icalfeed.config import Settings
-from icalfeed.models import Event, Launch, parse_events
-from icalfeed.output import render_feed
-from icalfeed.query import FeedQuery
-from icalfeed.scheduler import SyncScheduler
-from icalfeed.snapshot import Snapshot
-from icalfeed.store import Store
-from icalfeed.sync import Syncer
+from icalfeed.base.config import Settings
+from icalfeed.data.snapshot import Snapshot
+from icalfeed.data.store import Store
+from icalfeed.feeds.output import render_feed
+from icalfeed.feeds.query import FeedQuery
+from icalfeed.ll2.models import Event, Launch, parse_events
+from icalfeed.sync.passes import Syncer
+from icalfeed.sync.scheduler import SyncScheduler
 
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 STAMP = "%Y-%m-%dT%H:%M:%SZ"

@@ -14,8 +14,8 @@ from icalendar import Calendar
 from prometheus_client.parser import text_string_to_metric_families
 from servers import serve_offline
 
-from icalfeed.fastpath import FeedFastPath
-from icalfeed.query import is_tracking, without_tracking
+from icalfeed.feeds.query import is_tracking, without_tracking
+from icalfeed.serving.fastpath import FeedFastPath
 
 TRACKING = (
     "utm_source=newsletter",

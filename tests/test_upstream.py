@@ -7,9 +7,9 @@ import time
 import pytest
 from fake_ll2 import Fault
 
-from icalfeed.budget import RequestBudget
-from icalfeed.errors import UpstreamError
-from icalfeed.upstream import DEFAULT_THROTTLE_SECONDS, LL2Client
+from icalfeed.base.errors import UpstreamError
+from icalfeed.ll2.budget import RequestBudget
+from icalfeed.ll2.upstream import DEFAULT_THROTTLE_SECONDS, LL2Client
 
 
 def client_for(settings, limit=12):

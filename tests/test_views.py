@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from icalendar import Calendar
 
 from icalfeed import create_app
-from icalfeed import store as store_module
-from icalfeed.errors import SnapshotError
+from icalfeed.base.errors import SnapshotError
+from icalfeed.data import store as store_module
 
 
 def test_healthz_reports_the_sample_offline(client):

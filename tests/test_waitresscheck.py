@@ -11,8 +11,8 @@ import pytest
 from ports import free_ports
 from waitress.server import create_server
 
-from icalfeed import waitresscheck
-from icalfeed.errors import StartupError
+from icalfeed.base.errors import StartupError
+from icalfeed.serving import waitresscheck
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The web app: the factory, routes, pages, health, metrics and subscribe links."""

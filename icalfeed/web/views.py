@@ -1,0 +1,179 @@
+"""HTTP routes.  Thin: parse the query, select, render, answer with cache headers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from ..base.errors import QueryError
+from ..base.freememory import BIG_BODY, release_free_memory
+from ..data.store import utcnow
+from ..feeds.output import Rendered, render_feed
+from ..feeds.query import EVENTS_ONLY, EVERYTHING, LAUNCHES_ONLY, FeedQuery
+from ..feeds.select import feed_day
+from ..serving.admission import Refused
+from ..serving.observe import mark
+from .disposition import content_disposition
+from .guards import plain, refused
+from .health import safe_health_report
+from .metrics import CONTENT_TYPE
+from .runtime import current_runtime
+
+feeds = Blueprint("feeds", __name__)
+health = Blueprint("health", __name__)
+# Seconds a client should wait before asking again when there is no data at all.
+RETRY_AFTER_SECONDS = 300
+
+
+@feeds.get("/events.ics")
+def events_ics() -> Response:
+    return _feed("ics")
+
+
+@feeds.get("/events.json")
+def events_json() -> Response:
+    return _feed("json")
+
+
+@feeds.get("/launches.ics")
+def launches_ics() -> Response:
+    return _feed("ics", include=LAUNCHES_ONLY)
+
+
+@feeds.get("/launches.json")
+def launches_json() -> Response:
+    return _feed("json", include=LAUNCHES_ONLY)
+
+
+@feeds.get("/feed.ics")
+def combined_ics() -> Response:
+    return _feed("ics", include=EVERYTHING)
+
+
+@feeds.get("/feed.json")
+def combined_json() -> Response:
+    return _feed("json", include=EVERYTHING)
+
+
+@feeds.get("/programs/<key>.ics")
+def program_ics(key: str) -> Response:
+    return _feed("ics", fixed=("program", key))
+
+
+@feeds.get("/agencies/<key>.ics")
+def agency_ics(key: str) -> Response:
+    return _feed("ics", fixed=("agency", key))
+
+
+@feeds.get("/types/<key>.ics")
+def type_ics(key: str) -> Response:
+    return _feed("ics", fixed=("type", key))
+
+
+def _feed(
+    fmt: str, fixed: tuple[str, str] | None = None, include: frozenset[str] = EVENTS_ONLY
+) -> Response:
+    """Parse → select → render (cached) → answer, for every feed route; `include` is what
+    the route shows unless the query says (``include=events,launches``)."""
+    runtime = current_runtime()
+    snapshot = runtime.store.snapshot
+    if not snapshot.entries:
+        return _no_data()
+    pairs = list(request.args.items(multi=True))
+    if fixed is not None:
+        param, key = fixed
+        kinds = snapshot.catalog
+        kind = {"program": kinds.programs, "agency": kinds.agencies, "type": kinds.types}[param]
+        try:
+            pairs.append((param, str(kind.resolve(key))))  # one name, never blank or a list
+        except QueryError as exc:
+            return plain(404, str(exc))
+    try:
+        query = FeedQuery.from_args(pairs, snapshot.catalog, include)
+    except QueryError as exc:
+        return plain(400, str(exc))
+    now = runtime.store.clock()
+    day = feed_day(now)
+    limit = runtime.settings.max_events
+    client = runtime.client_key(request.environ)
+
+    def render() -> Rendered:
+        mark(request.environ, "rendered")
+        pieces, fragments = runtime.vevents.get, runtime.fragments.get
+        zipped = request.accept_encodings["gzip"] > 0
+
+        def work() -> Rendered:
+            feed = render_feed(fmt, snapshot, query, day, limit, pieces, fragments)
+            if zipped:  # compressed on the render thread too: its big buffers stay there
+                feed.gzipped  # noqa: B018 (computed and kept)
+            if len(feed.body) >= BIG_BODY:  # its temporaries leave holes as big
+                release_free_memory()
+            return feed
+
+        return runtime.admission.run(client, lambda: runtime.timed(fmt, work))
+
+    canonical = query.canonical()
+    mark(request.environ, "cached")  # unless `render` runs
+    try:
+        feed = runtime.feeds.get((fmt, canonical, snapshot.version, day, limit), render)
+    except Refused as refusal:
+        mark(request.environ, "refused")
+        return refused(refusal)
+    modified = runtime.answers.last_modified(
+        (fmt, canonical, limit),
+        feed.etag,
+        max(feed.changed_at, runtime.started_at),
+        now,
+    )
+    return feed_response(feed, fmt, modified)
+
+
+@health.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    body, status = safe_health_report(current_runtime(), utcnow())
+    return jsonify(body), status
+
+
+@health.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format: this process's counters and the shared facts (README,
+    "Operations"); 404 with ICALFEED_METRICS=0. Cheap, so not admitted; never cached."""
+    collected = current_runtime().metrics
+    if collected is None:
+        abort(404)
+    response = Response(collected.exposition(), content_type=CONTENT_TYPE)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def feed_response(feed: Rendered, fmt: str, modified: datetime | None) -> Response:
+    """200 with a strong ETag and `modified` as Last-Modified, or 304 when the client has
+    these bytes already; gzipped for clients that accept it (a different representation,
+    so a different ETag)."""
+    zipped = request.accept_encodings["gzip"] > 0
+    response = Response(feed.gzipped if zipped else feed.body)
+    if fmt == "json":
+        response.content_type = "application/json"
+    else:
+        response.content_type = "text/calendar; charset=utf-8"
+        response.headers["Content-Disposition"] = content_disposition(feed.filename, feed.title)
+    response.set_etag(feed.etag + ("-gz" if zipped else ""))
+    if zipped:
+        response.content_encoding = "gzip"
+    response.vary.add("Accept-Encoding")
+    if modified is not None:
+        response.last_modified = modified
+    response.cache_control.public = True
+    response.cache_control.max_age = current_runtime().settings.cache_max_age
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.make_conditional(request)  # 304/206/416 as the request's headers ask
+    return response
+
+
+def _no_data() -> Response:
+    response = plain(
+        503, "no event data yet: the first sync has not finished and no sample is available"
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
