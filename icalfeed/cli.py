@@ -128,12 +128,37 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         "serving on http://%s:%d/ (data in %s)", settings.host, settings.port, settings.data_dir
     )
     if settings.offline:
+        _say_where(settings, app, sockets)
         stop.serve(server, listeners, first=lambda: None, then=lambda seconds: None)
         return 0
     scheduler = start_syncing(app)
+    _say_where(settings, app, sockets)
     # The lease goes back first: another instance leads while this one drains.
     stop.serve(server, listeners, first=scheduler.halt, then=scheduler.join)
     return 0
+
+
+def ready_lines(host: str, port: int, note: str | None) -> list[str]:
+    """The last lines of start-up: the address to open and two feeds to try."""
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    base = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+    lines = [f"icalfeed is ready: open {base}/ to build a feed"]
+    if note:
+        lines.append(f"  {note}")
+    lines += [
+        f"  try a feed:  {base}/events.ics",
+        f"               {base}/launches.ics",
+    ]
+    return lines
+
+
+def _say_where(settings: Settings, app: Flask, sockets: list[socket.socket]) -> None:
+    from .feeds.asof import sample_note
+    from .web.runtime import current_runtime
+
+    port = sockets[0].getsockname()[1] if sockets else settings.port
+    note = sample_note(current_runtime(app).store.snapshot)
+    print("\n".join(ready_lines(settings.host, port, note)), file=sys.stderr, flush=True)
 
 
 def _server(app: Flask, sockets: list[socket.socket]) -> MultiSocketServer | BaseWSGIServer:

@@ -185,10 +185,10 @@
       }
       const data = await response.json();
       if (stale()) return;
-      const today = new Date().toISOString().slice(0, 10);
+      const today = window.icalfeedDates.today;  // the sample's own day, while it is served
       const items = [...(data.events || []), ...(data.launches || [])]
         .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-      const upcoming = items.filter((e) => e.start.slice(0, 10) >= today);
+      const upcoming = items.filter((e) => e.start.slice(0, 10) >= today(e.kind));
       const next = upcoming.slice(0, PREVIEW_SIZE);
       list.replaceChildren(...(next.length ? next.map(previewItem) : [Object.assign(
         document.createElement("li"), { className: "muted empty", textContent: "No upcoming events match yet." },

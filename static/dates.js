@@ -81,18 +81,32 @@
       return (n) => `${n}d`;  // an engine without unit formatting
     }
   })();
+  // The page's clock: while the packaged sample is served, the server puts the moment each
+  // kind was captured in <html data-as-of-event/-launch>, and the sample is shown as of then
+  // (running on from it); live data has none and runs on the browser's clock.
+  const loaded = Date.now();
+  const asOf = {};
+  for (const kind of ["event", "launch"]) {
+    const at = Date.parse(document.documentElement.getAttribute(`data-as-of-${kind}`) || "");
+    if (!Number.isNaN(at)) asOf[kind] = at;
+  }
+  const now = (kind) => {
+    const at = kind in asOf ? asOf[kind] : Math.max(-Infinity, ...Object.values(asOf));
+    return Number.isFinite(at) ? at + (Date.now() - loaded) : Date.now();
+  };
+  const today = (kind) => new Date(now(kind)).toISOString().slice(0, 10);
   const two = (n) => String(n).padStart(2, "0");
   const zero = (item) => new Date(item.net_utc || item.start).getTime();
-  function counts(item, now) {
+  // Time left to T-0 in ms, on the clock of the item's kind.
+  const ahead = (item) => zero(item) - now(item.kind);
+  function counts(item) {
     const name = item.precision && item.precision.name;
     return (name === "second" || name === "minute") && !item.all_day &&
-      item.status !== "cancelled" && zero(item) > now;
+      item.status !== "cancelled" && ahead(item) > 0;
   }
   function countdown(element, items) {
     if (element.icalfeedStop) element.icalfeedStop();
-    const now = Date.now();
-    const next = items.filter((item) => counts(item, now))
-      .sort((a, b) => zero(a) - zero(b))[0];
+    const next = items.filter(counts).sort((a, b) => ahead(a) - ahead(b))[0];
     element.hidden = !next;
     if (!next) return null;
     const target = zero(next);
@@ -104,7 +118,7 @@
     let timer = 0;
     const stop = () => { clearInterval(timer); timer = 0; element.icalfeedStop = null; };
     const tick = () => {
-      const left = Math.max(0, Math.ceil((target - Date.now()) / 1000));
+      const left = Math.max(0, Math.ceil((target - now(next.kind)) / 1000));
       // Calm (reduced motion): whole minutes, rounded up, so it never reads 00:00 early.
       const shown = calm ? Math.ceil(left / 60) * 60 : left;
       const d = Math.floor(shown / 86400);
@@ -127,7 +141,7 @@
     element.hidden = true;
   }
 
-  window.icalfeedDates = { lang, when, weekStart, countdown, noCountdown, instant, format };
+  window.icalfeedDates = { lang, when, weekStart, countdown, noCountdown, instant, format, now, today };
 
   // The server writes times in UTC (and says so); here they become local, and dates that
   // are not instants (all-day, vague) are phrased in the visitor's language.

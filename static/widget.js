@@ -8,7 +8,9 @@
   const body = document.body;
   const dates = window.icalfeedDates;
   let events = [];
-  let shown = new Date();
+  // The month of "now": the sample's capture (launches' when only launches are shown).
+  const monthKind = /\/launches\.json/.test(body.dataset.jsonUrl || "") ? "launch" : "event";
+  let shown = new Date(dates.now(monthKind));
   shown = new Date(shown.getFullYear(), shown.getMonth(), 1);
 
   // The calendar day an event belongs to, for the viewer: local for timed events, the UTC
@@ -78,7 +80,7 @@
     const first = new Date(shown);
     const offset = (first.getDay() - firstDay + 7) % 7;
     const cursor = new Date(first.getFullYear(), first.getMonth(), 1 - offset);
-    const todayKey = dayKey({ all_day: false, start: new Date().toISOString() });
+    const todayKey = dayKey({ all_day: false, start: new Date(dates.now(monthKind)).toISOString() });
     const rows = [];
     for (let week = 0; week < 6; week++) {
       const row = document.createElement("tr");

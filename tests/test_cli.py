@@ -135,6 +135,19 @@ def test_python_m_icalfeed_serve_offline_answers(env):
     finally:
         process.terminate()
         process.wait(10)
+    # Start-up ends with the address to open and two feeds to try (then requests come).
+    assert process.stderr is not None
+    text = process.stderr.read().decode()
+    lines = text.splitlines()
+    serving = next(n for n, line in enumerate(lines) if "INFO icalfeed: serving on" in line)
+    base = f"http://127.0.0.1:{port}"
+    assert lines[serving + 1 : serving + 5] == [
+        f"icalfeed is ready: open {base}/ to build a feed",
+        "  Sample data as of 26 September 2026 (launches as of 20 July 2026) — not live; "
+        "set up a sync to see today's.",
+        f"  try a feed:  {base}/events.ics",
+        f"               {base}/launches.ics",
+    ], text
 
 
 def test_console_script_and_wsgi_entry_points(env):

@@ -8,6 +8,7 @@ import pytest
 
 from icalfeed.base.errors import QueryError
 from icalfeed.data.store import load_sample
+from icalfeed.feeds.asof import moment
 from icalfeed.feeds.query import FeedQuery, parse_moment
 from icalfeed.feeds.select import feed_day, select
 
@@ -129,7 +130,13 @@ def test_default_window_is_31_days_back():
     low, high = q("").window(NOW)
     assert low == datetime(2026, 10, 25, tzinfo=UTC) and high is None
     assert q("year=2020").window(NOW)[0] is None
-    assert all(SAMPLE.entries[f"event:{i}"].item.start >= low for i in ids(""))
+    # The packaged sample is selected as of its own capture, whatever the clock says.
+    sample_low = q("").window(moment(SAMPLE, "event", NOW))[0]
+    assert sample_low == datetime(2026, 8, 26, 1, 34, 56, tzinfo=UTC)
+    assert all(SAMPLE.entries[f"event:{i}"].item.start >= sample_low for i in ids(""))
+    live = SAMPLE.restamped(source="snapshot")
+    shown = {e.item.id for e in select(live, q(""), NOW, 5000).entries if e.kind == "event"}
+    assert shown and all(live.entries[f"event:{i}"].item.start >= low for i in shown)
 
 
 def test_vague_hide_drops_week_and_coarser():

@@ -249,6 +249,8 @@ class Snapshot:
     retired: Mapping[str, int] = field(default_factory=dict)
     # When this service last committed a different `version`: what Last-Modified builds on.
     changed_at: datetime | None = None
+    # The packaged sample only: when each kind was captured ("now" for it, `feeds.asof`).
+    as_of: Mapping[str, datetime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "entries", MappingProxyType(dict(self.entries)))
@@ -262,6 +264,8 @@ class Snapshot:
         digest = hashlib.sha256()
         for key in sorted(self.entries):
             digest.update(f"{key}:{self.entries[key].digest};".encode())
+        for kind, at in sorted(self.as_of.items()):  # the sample's feeds are shown as of it
+            digest.update(f"as_of {kind}:{at.isoformat()};".encode())
         return digest.hexdigest()[:20]
 
     def sync(self, kind: str = Event.kind) -> SyncState:
@@ -393,7 +397,7 @@ class Snapshot:
         """`replace` for changes that keep the entries: what is derived from the entries
         alone (the version, the order) is kept rather than worked out again."""
         new = replace(self, **changes)
-        if "entries" not in changes:
+        if "entries" not in changes and "as_of" not in changes:
             for name in ("version", "ordered_entries"):
                 if name in self.__dict__:
                     new.__dict__[name] = self.__dict__[name]
@@ -478,7 +482,17 @@ class Snapshot:
         saved_at = parse_datetime(data.get("saved_at"))
         # Written before `changed_at`: the last save is the latest the data can have changed.
         changed_at = parse_datetime(data.get("changed_at")) or saved_at
-        return cls(entries, streams, source, saved_at, retired=retired, changed_at=changed_at)
+        found = data.get("as_of") if source == "sample" else None  # never shift live data
+        as_of = {str(k): parse_datetime(v) for k, v in (found or {}).items() if k in KINDS}
+        return cls(
+            entries,
+            streams,
+            source,
+            saved_at,
+            retired=retired,
+            changed_at=changed_at,
+            as_of={k: v for k, v in as_of.items() if v is not None},
+        )
 
 
 _NEVER = SyncState()

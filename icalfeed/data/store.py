@@ -196,7 +196,9 @@ class Store:
         unchanged = previous is not None and previous.version == snapshot.version
         changed_at = (previous.changed_at or now) if previous and unchanged else now
         stamped = self._with_names(
-            snapshot.restamped(source="snapshot", saved_at=now, changed_at=changed_at)
+            snapshot.restamped(
+                source="snapshot", saved_at=now, changed_at=changed_at, as_of={}
+            )  # live data: never shown as of another moment
         )
         with self._lock:
             problems = []

@@ -4,8 +4,8 @@ stable field names, ISO 8601 dates in UTC.  Deterministic bytes, like the calend
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ..data.snapshot import Entry
@@ -21,10 +21,12 @@ def render_json(
     kinds: frozenset[str] = frozenset({Event.kind}),
     notes: Sequence[str] = (),
     pieces: Callable[[Entry], bytes] | None = None,
+    sample_as_of: Mapping[str, datetime] | None = None,
 ) -> bytes:
     """The document: `events` (and `launches` when the query includes them), each in start
     order; `count` and `total` count both; `notes` (when any) say why a filter may match
-    nothing yet.
+    nothing yet; `sample_as_of` (the packaged sample only) the moment each kind is shown
+    as of.
 
     Each item is serialised on its own (`pieces`, a cache, may supply it) and the lists
     spliced into the document: the same bytes ``json.dumps`` writes for the whole of it,
@@ -39,6 +41,11 @@ def render_json(
     }
     if notes:
         document["notes"] = list(notes)
+    if sample_as_of:
+        document["sample_as_of"] = {
+            PLURAL[kind]: at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            for kind, at in sample_as_of.items()
+        }
     lists: dict[str, list[bytes]] = {}
     for kind, cls in ((Event.kind, Event), (Launch.kind, Launch)):
         if kind in kinds:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from ..data.snapshot import Entry, Snapshot
 from . import ics
+from .asof import sample_note, sample_times
 from .jsonfeed import render_json
 from .query import FeedQuery
 from .select import select, unmatched_names
@@ -53,9 +54,14 @@ def render_feed(
     may supply each item's VEVENT bytes from a cache, `fragments` its JSON."""
     selection = select(snapshot, query, day, limit)
     meta = calendar_meta(query, snapshot.catalog, selection)
+    note = sample_note(snapshot, query.include)
+    if note:  # the packaged sample: shown as of its capture time, and says so (calendars
+        # drop a description's ";", so not that one)
+        meta = replace(meta, description=f"{meta.description} {note.replace('; ', ': ')}")
     if fmt == "json":
         notes = unmatched_names(query, snapshot.catalog)
-        body = render_json(selection, meta, query.include, notes, fragments)
+        as_of = sample_times(snapshot, query.include)
+        body = render_json(selection, meta, query.include, notes, fragments, as_of)
     else:
         body = ics.render(selection.entries, meta, query.alarms, pieces)
     changed = data_changed_at(snapshot, selection.entries, day)

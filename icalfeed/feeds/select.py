@@ -8,12 +8,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..data.catalog import Catalog
 from ..data.snapshot import Entry, Snapshot
 from ..ll2.models import Event, Item, Launch, slugify, word_slug
+from .asof import KINDS, moment
 from .query import EVERYTHING, LAUNCH_STATUSES, STATUS_WORDS, FeedQuery, fold
 
 
@@ -190,19 +191,26 @@ class Selection:
 
 
 def select(snapshot: Snapshot, query: FeedQuery, now: datetime, limit: int) -> Selection:
-    """The entries a feed for `query` shows; past `limit`, those nearest to `now` win."""
-    low, high = query.window(now)
+    """The entries a feed for `query` shows; past `limit`, those nearest to `now` win.
+    The packaged sample is shown as of its capture time per kind (`asof`), never today."""
+    nows = {kind: moment(snapshot, kind, now) for kind in KINDS}
+    lows = {kind: query.window(at)[0] for kind, at in nows.items()}
+    high = query.before
     tests = active_tests(query)
     chosen = [
         entry
         for entry in snapshot.ordered_entries
-        if (low is None or entry.item.start >= low)
+        if ((low := lows.get(entry.kind)) is None or entry.item.start >= low)
         and (high is None or entry.item.start <= high)
         and all(test(query, entry.item) for test in tests)
     ]
     total = len(chosen)
     if total > limit:
-        nearest = sorted(chosen, key=lambda e: (abs(e.item.start - now), e.item.key))[:limit]
+
+        def distance(e: Entry) -> tuple[timedelta, str]:
+            return (abs(e.item.start - nows.get(e.kind, now)), e.item.key)
+
+        nearest = sorted(chosen, key=distance)[:limit]
         chosen = sorted(nearest, key=lambda e: (e.item.start, e.item.key))
     return Selection(tuple(chosen), total)
 

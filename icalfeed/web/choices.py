@@ -12,7 +12,9 @@ from typing import TypeVar
 
 from ..data.catalog import Kind
 from ..data.snapshot import Snapshot
+from ..feeds.asof import KINDS, moment
 from ..feeds.query import LAUNCH_STATUSES, FeedQuery
+from ..feeds.select import feed_day
 from ..ll2.models import Event, Item, Launch, word_slug
 
 K = TypeVar("K", bound=Hashable)
@@ -134,12 +136,13 @@ def _count(
     """(upcoming, in all) counts of what `keys` names, over items not removed upstream."""
     upcoming: Counter[K] = Counter()
     total: Counter[K] = Counter()
+    days = {kind: feed_day(moment(snapshot, kind, today)) for kind in KINDS}  # sample: its day
     for entry in snapshot.ordered_entries:
         if entry.removed_at is not None:
             continue
         named = list(keys(entry.item))
         total.update(named)
-        if entry.item.start >= today:
+        if entry.item.start >= days.get(entry.kind, today):
             upcoming.update(named)
     return upcoming, total
 

@@ -23,8 +23,9 @@ from typing import Any
 
 from ..base.disclosure import hosts_of, public_text
 from ..data.snapshot import SyncState
+from ..feeds.asof import sample_times
 from ..ll2.budget import WINDOW_SECONDS, BudgetStatus
-from ..ll2.models import Event, Launch
+from ..ll2.models import PLURAL, Event, Launch
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ def health_report(runtime: Runtime, now: datetime) -> tuple[dict[str, Any], int]
     body = {
         "status": status,
         "source": snapshot.source,
+        # The packaged sample is shown as of when it was captured (per kind), not today.
+        "sample_as_of": {PLURAL[k]: _iso(at) for k, at in sample_times(snapshot).items()} or None,
         "events": snapshot.count(Event.kind),
         "launches": snapshot.count(Launch.kind),
         "data_version": snapshot.version,

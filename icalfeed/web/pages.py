@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 from ..base.errors import QueryError, shown
 from ..data.catalog import Catalog, Kind
 from ..data.snapshot import Entry, Snapshot
+from ..feeds.asof import KINDS, moment, sample_note, sample_times
 from ..feeds.meaning import Meaning
 from ..feeds.query import EVENTS_ONLY, LAUNCHES_ONLY, FeedQuery
 from ..feeds.select import feed_day, select
@@ -231,9 +232,23 @@ def public_base() -> str:
 def upcoming_entries(
     snapshot: Snapshot, query: FeedQuery, today: datetime, size: int
 ) -> list[Entry]:
-    """The next events (and launches) of the selection, from the start of today."""
+    """The next events (and launches) of the selection, from the start of today (of the
+    day each kind was captured, for the packaged sample)."""
     selection = select(snapshot, query, today, 100_000)
-    return [e for e in selection.entries if e.item.start >= today][:size]
+    days = {kind: feed_day(moment(snapshot, kind, today)) for kind in KINDS}
+    return [e for e in selection.entries if e.item.start >= days.get(e.kind, today)][:size]
+
+
+@pages.app_context_processor
+def sample_context() -> dict[str, Any]:
+    """What every page says while it shows the packaged sample: the banner, and the moment
+    each kind is shown as of for the scripts (`data-as-of-*`); nothing for live data."""
+    snapshot = current_runtime().store.snapshot
+    times = sample_times(snapshot)
+    return {
+        "sample_banner": sample_note(snapshot),
+        "as_of": {k: at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for k, at in times.items()},
+    }
 
 
 def feed_url_for(base: str, query: FeedQuery, catalog: Catalog, fmt: str) -> str:
