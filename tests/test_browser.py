@@ -7,6 +7,7 @@ Screenshots land in test-artifacts/ (git-ignored) for a person to look at.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -379,4 +380,62 @@ def test_pages_follow_the_dark_colour_scheme(browser, server):
     background = tab.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(15, 18, 24)"
     shot(tab, "builder-dark")
+    context.close()
+
+
+# The first run (#33): a fresh offline server serves the packaged sample, opened a year after
+# the sample was captured; it is shown as of its own date, says so, and is never empty.
+A_YEAR_AFTER_THE_SAMPLE = datetime(2027, 9, 26, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory) -> Iterator[str]:
+    from waitress.server import create_server
+
+    data_dir = tmp_path_factory.mktemp("demo") / "var"  # no snapshot: the sample
+    app = create_app(Settings(data_dir=data_dir, offline=True), start_sync=False)
+    app.extensions["icalfeed"].store.clock = lambda: A_YEAR_AFTER_THE_SAMPLE
+    wsgi = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=wsgi.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{wsgi.effective_port}"
+    wsgi.close()
+
+
+def test_offline_demo_a_year_after_the_sample_is_full(browser, demo_server):
+    context = browser.new_context(
+        at=A_YEAR_AFTER_THE_SAMPLE, viewport={"width": 1280, "height": 900}, locale="en-GB"
+    )
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.goto(demo_server + "/")
+    banner = tab.inner_text(".sample-banner")
+    assert banner.startswith("Sample data as of 26 September 2026") and "not live" in banner
+    tab.wait_for_selector("#preview li.event")
+    tab.check("#include-launches")
+    tab.wait_for_selector("#preview [id^=ll2-launch-]")
+    assert "No upcoming events" not in tab.inner_text("#preview")
+    # The countdown counts from the sample's moment, not from the browser's 2027.
+    tab.wait_for_selector("#countdown:not([hidden])")
+    # 13 min 27 s from the launches' capture (14:36:05) to Starlink 17-39 (14:49:32), less
+    # the seconds the page has been open.
+    assert re.fullmatch("T\u221200:1[23]:[0-5][0-9]", tab.inner_text("#countdown .countdown-clock"))
+    shot(tab, "builder-offline-demo")
+    # The README's first screen (docs/builder.png): what a newcomer sees after `make run`.
+    tab.screenshot(path=str(ARTIFACTS / "builder-first-screen.png"))
+    tab.uncheck("#include-events")
+    tab.wait_for_function("() => !document.querySelector('#preview [id^=ll2-event-]')")
+    assert tab.query_selector_all("#preview li.event")
+    tab.goto(demo_server + "/widget?view=month")
+    tab.wait_for_selector("body[data-loaded=true]")
+    assert tab.inner_text("#month-title") == "September 2026"
+    assert tab.query_selector_all("#month-grid .chip")
+    assert "Sample data as of" in tab.inner_text("body")
+    tab.goto(demo_server + "/widget?include=launches&view=month")
+    tab.wait_for_selector("body[data-loaded=true]")
+    assert tab.inner_text("#month-title") == "July 2026"
+    assert tab.query_selector_all("#month-grid .chip")
+    shot(tab, "widget-offline-demo")
+    assert errors == []
     context.close()

@@ -178,3 +178,23 @@ def test_after_a_first_sync_now_is_now(tmp_path):
     store.commit(Snapshot(dict(SAMPLE.entries), source="snapshot"))
     assert _vevents(client, "/launches.ics")[1] == []
     assert BANNER not in client.get("/").get_data(as_text=True)
+
+
+README_URL = re.compile(
+    r"`(?:http://127\.0\.0\.1:8080)?(/(?:events|launches|feed|programs|agencies|types)"
+    r"[^`\s]*\.(?:ics|json)[^`\s]*)`"
+)
+
+
+def test_every_readme_example_url_returns_something_offline(offline):
+    """A newcomer trying the README's examples on the sample, a year late, gets items."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    urls = sorted(set(README_URL.findall(text)))
+    assert len(urls) >= 15
+    for url in urls:
+        response = offline.get(url)
+        assert response.status_code == 200, url
+        if url.split("?")[0].endswith(".json"):
+            assert response.get_json()["count"], url
+        else:
+            assert Calendar.from_ical(response.data).walk("VEVENT"), url
