@@ -41,18 +41,18 @@ def sample_as_of(snapshot: Snapshot, kinds: Iterable[str] = KINDS) -> datetime |
 
 
 def day_text(moment: datetime) -> str:
-    """ "26 September 2026" (UTC)."""
+    """A moment as its day in words: "26 September 2026" (UTC)."""
     return f"{moment.astimezone(UTC):%-d %B %Y}"
 
 
 def sample_note(snapshot: Snapshot, kinds: Iterable[str] = KINDS) -> str | None:
     """One sentence saying the data is the sample and as of when; None for live data."""
-    kinds = [k for k in KINDS if k in set(kinds)]
-    latest = sample_as_of(snapshot, kinds)
+    shown = [k for k in KINDS if k in set(kinds)]
+    latest = sample_as_of(snapshot, shown)
     if latest is None:
         return None
     note = f"Sample data as of {day_text(latest)}"
     launches = snapshot.as_of.get(Launch.kind)
-    if Launch.kind in kinds and len(kinds) > 1 and launches and launches.date() != latest.date():
+    if Launch.kind in shown and len(shown) > 1 and launches and launches.date() != latest.date():
         note += f" (launches as of {day_text(launches)})"
     return note + " — not live; set up a sync to see today's."
