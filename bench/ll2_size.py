@@ -42,8 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from ll2size import big_events, big_launches, drop_cache
 
 from icalfeed.base.config import Settings
-from icalfeed.data.snapshot import Cursor
 from icalfeed.data.store import Store
+from icalfeed.data.syncstate import Cursor
 from icalfeed.feeds.feedcache import JsonCache, VeventCache
 from icalfeed.feeds.output import render_feed
 from icalfeed.feeds.query import FeedQuery

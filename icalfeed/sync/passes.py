@@ -68,8 +68,9 @@ from ..base.config import Settings
 from ..base.disclosure import hosts_of, public_text
 from ..base.errors import UpstreamError
 from ..base.locks import DataDirError, file_lock
-from ..data.snapshot import Cursor, MergeCounts, PassHealth, Snapshot
+from ..data.snapshot import MergeCounts, Snapshot
 from ..data.store import Store, utcnow
+from ..data.syncstate import Cursor, PassHealth
 from ..ll2.budget import Budget, RequestBudget, spare_requests
 from ..ll2.models import PLURAL, Event, Launch, ParsedPage, parse_events, parse_launches
 from ..ll2.upstream import LL2Client, Page

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..base.disclosure import hosts_of, public_text
-from ..data.snapshot import SyncState
+from ..data.syncstate import SyncState
 from ..feeds.asof import sample_times
 from ..ll2.budget import WINDOW_SECONDS, BudgetStatus
 from ..ll2.models import PLURAL, Event, Launch
