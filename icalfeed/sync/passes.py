@@ -59,10 +59,9 @@ import functools
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from ..base.config import Settings
 from ..base.disclosure import hosts_of, public_text
@@ -71,8 +70,10 @@ from ..base.locks import DataDirError, file_lock
 from ..data.snapshot import Cursor, MergeCounts, PassHealth, Snapshot
 from ..data.store import Store, utcnow
 from ..ll2.budget import Budget, RequestBudget, spare_requests
-from ..ll2.models import PLURAL, Event, Launch, ParsedPage, parse_events, parse_launches
+from ..ll2.models import PLURAL, Event, Launch
 from ..ll2.upstream import LL2Client, Page
+from .keyset import after_page, after_tie_page
+from .streams import Stream, parse_stamp, stamp, streams_for
 
 # Longest pause between attempts after repeated failures.
 # Items missing from an upcoming window asked after by id in one request (a short URL).
@@ -88,86 +89,6 @@ AUDIT = "audit"
 PASS_BACKOFF = timedelta(minutes=1)
 PASS_BACKOFF_CAP = timedelta(hours=1)
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Stream:
-    """One kind of item and how it is read from LL2."""
-
-    kind: str  # Event.kind or Launch.kind
-    path: str  # the listing, "events/"; its upcoming window is path + "upcoming/"
-    parse: Callable[[Iterable[Any]], ParsedPage]
-    incremental_minutes: int
-    # Only items dated this far back are synced (None: the whole history).
-    history: timedelta | None = None
-    # The reconcile reads the upcoming window this far ahead (None: all of it).
-    horizon: timedelta | None = None
-
-    def upcoming_params(self, now: datetime) -> dict[str, str | int]:
-        params: dict[str, str | int] = {"mode": "detailed"}
-        if self.horizon is not None:
-            params["net__lte"] = _stamp(now + self.horizon)
-        return params
-
-    def changes_params(self, since: str | None, now: datetime) -> dict[str, str | int]:
-        """The first page of items stamped at or after `since`, oldest change first."""
-        params: dict[str, str | int] = {"mode": "detailed", "ordering": "last_updated"}
-        if self.history is not None:
-            params["net__gte"] = _stamp(now - self.history)
-        if since:
-            params["last_updated__gte"] = since
-        return params
-
-    def history_params(self, second: str, now: datetime) -> dict[str, str | int]:
-        """The first page of items stamped in or before `second`, newest change first."""
-        params: dict[str, str | int] = {
-            "mode": "detailed",
-            "ordering": "-last_updated",
-            "last_updated__lte": _end_of(second),
-        }
-        if self.history is not None:
-            params["net__gte"] = _stamp(now - self.history)
-        return params
-
-    @property
-    def history_days(self) -> int | None:
-        """How far back this stream is synced, in days (None: the whole history)."""
-        return None if self.history is None else self.history.days
-
-    def tie_params(self, second: str, offset: int, now: datetime) -> dict[str, str | int]:
-        """Items stamped within one `second`, in id order (total and stable), from `offset`."""
-        params: dict[str, str | int] = {
-            "mode": "detailed",
-            "ordering": "id",
-            "last_updated__gte": second,
-            "last_updated__lte": _end_of(second),
-        }
-        if self.history is not None:
-            params["net__gte"] = _stamp(now - self.history)
-        if offset:
-            params["offset"] = offset
-        return params
-
-
-def streams_for(settings: Settings) -> tuple[Stream, ...]:
-    """The streams these settings sync: events always, launches unless switched off."""
-    streams = [Stream(Event.kind, "events/", parse_events, settings.incremental_minutes)]
-    if settings.launches:
-        streams.append(
-            Stream(
-                Launch.kind,
-                "launches/",
-                parse_launches,
-                settings.launch_incremental_minutes,
-                history=(
-                    timedelta(days=settings.launch_history_days)
-                    if settings.launch_history_days
-                    else None
-                ),
-                horizon=timedelta(days=settings.launch_horizon_days),
-            )
-        )
-    return tuple(streams)
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,11 +269,11 @@ class Syncer:
         if changes.stamp is None and not changes.done:
             # Edits stamped a little before now may become visible late: the overlap.
             overlap = timedelta(minutes=self.settings.sync_overlap_minutes)
-            changes = Cursor(_stamp(now - overlap))
+            changes = Cursor(stamp(now - overlap))
         return snap.with_sync(
             stream.kind,
             changes=changes,
-            history=Cursor(_stamp(now)),
+            history=Cursor(stamp(now)),
             history_days=stream.history_days,
             history_read=0,
             history_left=None,
@@ -496,10 +417,10 @@ class Syncer:
         floor = cursor.stamp if cursor.done else None
         if cursor.done and cursor.stamp:
             # A new pass: start a little below the newest change read (edits seen late).
-            start = _parse_stamp(cursor.stamp) - timedelta(
+            start = parse_stamp(cursor.stamp) - timedelta(
                 minutes=self.settings.sync_overlap_minutes
             )
-            cursor = Cursor(_stamp(start))
+            cursor = Cursor(stamp(start))
         elif cursor.done:
             cursor = Cursor()
         work.new_pass()
@@ -508,10 +429,10 @@ class Syncer:
         reached = work.snap.sync(stream.kind).changes
         if not done:
             report.out_of_budget = True
-            if reached.stamp and reached.stamp >= _stamp(now - overlap):
+            if reached.stamp and reached.stamp >= stamp(now - overlap):
                 # Stopped near the present: edits of this moment may still be landing, so
                 # when the walk ends (in a later run) its mark stays at most here.
-                cap = min(reached.cap or _stamp(now), _stamp(now))
+                cap = min(reached.cap or stamp(now), stamp(now))
                 work.snap = work.snap.with_sync(stream.kind, changes=replace(reached, cap=cap))
                 self.store.commit(work.snap)
             return
@@ -519,7 +440,7 @@ class Syncer:
         # Nor does an item stamped in the future (a clock running ahead on LL2's side) raise
         # it past now, or past where an earlier run of this walk stopped near the present:
         # every later edit would sort below it and be skipped.
-        kept = min(mark, _stamp(now), reached.cap or mark) or None
+        kept = min(mark, stamp(now), reached.cap or mark) or None
         if kept != reached.stamp or reached.cap:
             work.snap = work.snap.with_sync(
                 stream.kind, changes=replace(reached, stamp=kept, cap=None)
@@ -652,9 +573,9 @@ class Syncer:
             self._absorb(stream, work, page, report, now, phase)
             before = cursor
             if cursor.tie is not None and cursor.stamp is not None:
-                cursor = _after_tie_page(cursor, page, offset, size, down)
+                cursor = after_tie_page(cursor, page, offset, size, down)
             else:
-                cursor = _after_page(cursor, page, down)
+                cursor = after_page(cursor, page, down)
             if down:
                 state = work.snap.sync(stream.kind)
                 left = state.history_left
@@ -756,57 +677,6 @@ def _due_times(
         times.append(at)
         at += step
     return times
-
-
-def _end_of(second: str) -> str:
-    """The last instant of a whole-second stamp, for an inclusive upper bound."""
-    return second.removesuffix("Z") + ".999999Z"
-
-
-def _stamp(moment: datetime) -> str:
-    """Whole seconds, UTC: the cursor's unit (a stamp's fraction never moves it)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_stamp(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-
-
-def _after_page(cursor: Cursor, page: Page, down: bool = False) -> Cursor:
-    """Where a keyset walk stands after one page asked from `cursor.stamp` onward (or, for
-    the history walking `down`, from `cursor.stamp` downward)."""
-    seconds = sorted({_stamp(s) for s in page.parsed.stamps}, reverse=down)
-    if page.is_last and down:
-        return Cursor(cursor.stamp, None, done=True)
-    if page.is_last:
-        newest = max([*seconds, cursor.stamp or ""]) or None
-        return Cursor(newest, None, done=True)
-    if not seconds:
-        raise UpstreamError("no-stamps", f"LL2 sent a full page without last_updated ({page.url})")
-    if len(seconds) > 1:
-        # Everything stamped before the last second is read; that second is asked again.
-        return Cursor(seconds[-1])
-    # A whole page in one second: read that second alone, by id.
-    return Cursor(seconds[0], tie=(0, 0))
-
-
-def _after_tie_page(
-    cursor: Cursor, page: Page, offset: int, size: int, down: bool = False
-) -> Cursor:
-    """Where the walk through one second's items stands after the page at `offset`; `size`
-    is the group's size the previous page reported (0 on the first)."""
-    assert cursor.stamp is not None
-    count = page.count if page.count is not None else size
-    left = size - count if size and count < size else 0
-    if left:
-        # Items of this second were edited again (they will be read at their new stamp):
-        # those after them moved up, and as many may have slid below `offset`. Back up.
-        return Cursor(cursor.stamp, tie=(max(0, offset - left), count))
-    if page.size == 0 or (page.next_url is None and offset + page.size >= count):
-        # The whole second is read: go on from the next one (the one below, walking down).
-        step = timedelta(seconds=-1 if down else 1)
-        return Cursor(_stamp(_parse_stamp(cursor.stamp) + step))
-    return Cursor(cursor.stamp, tie=(offset + page.size, count))
 
 
 def build_syncer(
