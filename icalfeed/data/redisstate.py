@@ -63,6 +63,11 @@ if paused == nil then
 end
 if paused > now then return 0 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+-- A request time from the future (the Redis host's clock stepped back) counts as made now:
+-- kept, it would block its slot for the length of the step on top of the hour.
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
+  redis.call('ZADD', KEYS[1], now, member)
+end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], now, ARGV[3])
 redis.call('EXPIRE', KEYS[1], math.ceil(window) + 60)
@@ -214,7 +219,9 @@ class RedisBudget:
             answer = self._status(keys=self._keys, args=[WINDOW_SECONDS])
             server_now, paused = _time(answer[0]), _time(answer[1])
             # Back into this instance's clock for display and scheduling.
-            stamps = sorted(_time(stamp) - server_now + local for stamp in answer[2:])
+            stamps = sorted(
+                min(_time(stamp), server_now) - server_now + local for stamp in answer[2:]
+            )
         except (redis.RedisError, ValueError, TypeError, IndexError) as exc:
             log.warning("budget status unavailable (Redis: %s)", exc)
             return self._used_up(local, shared_store_reason(exc))

@@ -63,6 +63,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from ..base.clockstep import ClockWatch, Pace
 from ..base.config import Settings
 from ..base.disclosure import hosts_of, public_text
 from ..base.errors import UpstreamError
@@ -166,12 +167,15 @@ class Syncer:
         client: LL2Client,
         clock: Callable[[], datetime] = utcnow,
         progress: Callable[[SyncProgress], None] | None = None,
+        pace: Pace | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.client = client
         self.clock = clock
         self.progress = progress
+        # Due times by the steady clock (a simulated wall clock: as stored; see `clockstep`).
+        self.pace = pace or Pace(ClockWatch() if clock is utcnow else None)
         self.lock_path = settings.data_dir / "sync.lock"
         self.streams = streams_for(settings)
         # Keys LL2 still listed by id although they stay stale here, and when it said so.
@@ -196,6 +200,7 @@ class Syncer:
         started = time.monotonic()
         report = SyncReport()
         now = self.clock()
+        self.pace.start(now)
         base = self.store.synced_base()
         snap = base
         for stream in self.streams:
@@ -208,7 +213,8 @@ class Syncer:
             for s in self.streams
             if self._may_run(s, RECONCILE, work.snap, now, eager)
             and (
-                eager or _due(snap.sync(s.kind).reconciled_at, now, self.settings.reconcile_minutes)
+                eager
+                or self._due(snap.sync(s.kind).reconciled_at, now, self.settings.reconcile_minutes)
             )
         ]
         for stream in _longest_waiting(reconciles, work.snap, "reconciled_at"):
@@ -224,7 +230,7 @@ class Syncer:
             s
             for s in self.streams
             if self._may_run(s, CHANGES, work.snap, now, eager)
-            and (eager or _due(work.snap.sync(s.kind).changes_at, now, s.incremental_minutes))
+            and (eager or self._due(work.snap.sync(s.kind).changes_at, now, s.incremental_minutes))
         ]
         passes = [(s, CHANGES) for s in changes]
         if not eager and self._budget_below_cadence():
@@ -284,7 +290,9 @@ class Syncer:
         self, stream: Stream, name: str, snap: Snapshot, now: datetime, eager: bool
     ) -> bool:
         """False while this pass of this stream backs off after failing (unless forced)."""
-        retry_at = snap.sync(stream.kind).health(name).retry_at
+        retry_at = self.pace.seen(
+            snap.sync(stream.kind).health(name).retry_at, now, PASS_BACKOFF_CAP
+        )
         return eager or retry_at is None or now >= retry_at
 
     def _attempt(
@@ -306,6 +314,7 @@ class Syncer:
             retry_at = now + min(PASS_BACKOFF * 2 ** min(failures - 1, 12), PASS_BACKOFF_CAP)
             if exc.retry_at:
                 retry_at = max(retry_at, datetime.fromtimestamp(exc.retry_at, UTC))
+            self.pace.pin(retry_at, now)
             error = self._public_error(exc)
             if error != f"{exc.reason}: {exc}":
                 log.warning("%s %s pass: %s: %s", PLURAL[stream.kind], name, exc.reason, exc)
@@ -325,6 +334,10 @@ class Syncer:
         if name in state.failing:
             failing = {k: v for k, v in state.failing.items() if k != name}
             work.snap = work.snap.with_sync(stream.kind, failing=failing)
+
+    def _due(self, last: datetime | None, now: datetime, minutes: int) -> bool:
+        """Whether a pass last run at `last` (a stored time) is due again at `now`."""
+        return _due(self.pace.seen(last, now), now, minutes)
 
     def _public_error(self, exc: UpstreamError) -> str:
         """A pass's failure as every process reports it (/healthz): its reason word and
@@ -512,7 +525,8 @@ class Syncer:
                 (RECONCILE, state.reconciled_at, self.settings.reconcile_minutes),
                 (CHANGES, state.changes_at, stream.incremental_minutes),
             ):
-                planned += _due_times(last, minutes, now, state.health(name).retry_at)
+                retry_at = self.pace.seen(state.health(name).retry_at, now, PASS_BACKOFF_CAP)
+                planned += _due_times(self.pace.seen(last, now), minutes, now, retry_at)
         status = self.client.budget.status()
         return spare_requests(status, [t.timestamp() for t in planned], now.timestamp())
 
@@ -522,7 +536,7 @@ class Syncer:
         minutes = self.settings.audit_minutes
         states = [work.snap.sync(s.kind) for s in self.streams]
         last = max((st.audited_at for st in states if st.audited_at), default=None)
-        if not minutes or report.out_of_budget or not _due(last, now, minutes):
+        if not minutes or report.out_of_budget or not self._due(last, now, minutes):
             return
         if self._spare(work.snap, now) < 1:
             return
@@ -685,9 +699,10 @@ def build_syncer(
     progress: Callable[[SyncProgress], None] | None = None,
     budget: Budget | None = None,
     on_request: Callable[[str, str], None] | None = None,
+    watch: ClockWatch | None = None,
 ) -> Syncer:
     """The syncer for these settings, with its client and the shared budget; `on_request`
-    hears of every upstream request (for /metrics)."""
+    hears of every upstream request (for /metrics), `watch` tells of clock steps."""
     budget = budget or RequestBudget(settings.data_dir, settings.requests_per_hour)
     client = LL2Client(settings, budget, on_request=on_request)
-    return Syncer(settings, store, client, progress=progress)
+    return Syncer(settings, store, client, progress=progress, pace=Pace(watch or ClockWatch()))
