@@ -73,6 +73,7 @@ from ..data.store import Store, utcnow
 from ..ll2.budget import Budget, RequestBudget, spare_requests
 from ..ll2.models import PLURAL, Event, Launch
 from ..ll2.upstream import LL2Client, Page
+from . import quietpass
 from .keyset import after_page, after_tie_page
 from .streams import Stream, parse_stamp, stamp, streams_for
 
@@ -290,9 +291,8 @@ class Syncer:
         self, stream: Stream, name: str, snap: Snapshot, now: datetime, eager: bool
     ) -> bool:
         """False while this pass of this stream backs off after failing (unless forced)."""
-        retry_at = self.pace.seen(
-            snap.sync(stream.kind).health(name).retry_at, now, PASS_BACKOFF_CAP
-        )
+        health = snap.sync(stream.kind).health(name)
+        retry_at = self.pace.seen(health.retry_at, now, PASS_BACKOFF_CAP)
         return eager or retry_at is None or now >= retry_at
 
     def _attempt(
@@ -374,15 +374,15 @@ class Syncer:
             and (until is None or e.item.start <= until)
         )
         if missing and (not seen or len(missing) > max(3, upcoming // 2)):
-            # One glitchy answer must not cancel a calendar's worth of items.
-            log.warning(
-                "upcoming %s: LL2 lists %d and we would remove %d of %d; not believed",
-                PLURAL[stream.kind],
-                len(seen),
-                len(missing),
-                upcoming,
+            # One glitchy answer (LL2, or a proxy before it) must not cancel a calendar's
+            # worth of items; nor pass unnoticed: the pass fails, and says why.
+            kinds = PLURAL[stream.kind]
+            raise UpstreamError(
+                "not-believed",
+                f"LL2's upcoming {kinds} list {len(seen)} and would remove {len(missing)} of "
+                f"{upcoming}; not believed, nothing removed",
             )
-        elif missing:
+        if missing:
             checked = missing[:MAX_RECHECKED]
             listed = self._still_listed(stream, work, report, now, checked)
             if listed is None:
@@ -437,6 +437,11 @@ class Syncer:
         elif cursor.done:
             cursor = Cursor()
         work.new_pass()
+        if floor and cursor.stamp:
+            read = self._at_once(stream, work, report, now, cursor.stamp, floor)
+            if read is not None:
+                work.snap = work.snap.with_sync(stream.kind, changes=read, changes_at=now)
+                return
         overlap = timedelta(minutes=self.settings.sync_overlap_minutes)
         done = self._walk(stream, work, report, now, cursor, max_pages, CHANGES)
         reached = work.snap.sync(stream.kind).changes
@@ -459,6 +464,24 @@ class Syncer:
                 stream.kind, changes=replace(reached, stamp=kept, cap=None)
             )
         work.snap = work.snap.with_sync(stream.kind, changes_at=now)
+
+    def _at_once(
+        self, stream: Stream, work: _Work, report: SyncReport, now: datetime, since: str, mark: str
+    ) -> Cursor | None:
+        """A pass from `since` whose overlap alone fills a page (a bulk edit below the mark)
+        first asks once, newest change first: the finished walk when that page holds every
+        change, None to walk as ever (see `quietpass`)."""
+        held = quietpass.held_since(work.snap, stream, since, now)
+        if not quietpass.worth_asking(held):
+            return None
+        params = quietpass.probe_params(stream, since, now)
+        page = self.client.page(stream.path, params, stream.parse)
+        if page is None:
+            return None
+        self._absorb(stream, work, page, report, now, "changed")
+        newest = quietpass.newest_if_complete(page, held, mark)
+        # Never past now (an item stamped in the future would hide the edits after it).
+        return None if newest is None else Cursor(min(newest, stamp(now)), done=True)
 
     def _history(self, work: _Work, report: SyncReport, now: datetime, eager: bool) -> None:
         """The backfill: pages of each unfinished history, paid only with requests the passes
