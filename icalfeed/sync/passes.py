@@ -66,7 +66,7 @@ from datetime import UTC, datetime, timedelta
 from ..base.clockstep import ClockWatch, Pace
 from ..base.config import Settings
 from ..base.disclosure import hosts_of, public_text
-from ..base.errors import UpstreamError
+from ..base.errors import UpstreamError, unanswered
 from ..base.locks import DataDirError, file_lock
 from ..data.snapshot import Cursor, MergeCounts, PassHealth, Snapshot
 from ..data.store import Store, utcnow
@@ -179,6 +179,8 @@ class Syncer:
         self.pace = pace or Pace(ClockWatch() if clock is utcnow else None)
         self.lock_path = settings.data_dir / "sync.lock"
         self.streams = streams_for(settings)
+        # Set by the scheduler for the first sync of a new leader (see `_may_run`).
+        self.retry_unanswered = False
         # Keys LL2 still listed by id although they stay stale here, and when it said so.
         self._still_there: dict[str, datetime] = {}
 
@@ -290,8 +292,12 @@ class Syncer:
     def _may_run(
         self, stream: Stream, name: str, snap: Snapshot, now: datetime, eager: bool
     ) -> bool:
-        """False while this pass of this stream backs off after failing (unless forced)."""
+        """False while this pass of this stream backs off after failing (unless forced, or
+        a new leader tries again what found no route to LL2: the route was perhaps only
+        another instance's)."""
         health = snap.sync(stream.kind).health(name)
+        if self.retry_unanswered and unanswered(health.error):
+            return True
         retry_at = self.pace.seen(health.retry_at, now, PASS_BACKOFF_CAP)
         return eager or retry_at is None or now >= retry_at
 
