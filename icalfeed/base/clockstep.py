@@ -95,11 +95,12 @@ class ClockWatch:
     def __init__(
         self,
         wall: Callable[[], float] = time.time,
-        steady: Callable[[], float] = time.monotonic,
+        steady: Callable[[], float] | None = None,
     ) -> None:
         self.wall = wall
-        self.steady = steady
-        self._offset = wall() - steady()
+        # The machine's clock since boot by default: a suspended machine is no step.
+        self.steady = steady or MachineClock().now
+        self._offset = wall() - self.steady()
         self._lock = threading.Lock()  # the sync thread and /healthz both check
         self.last: ClockStep | None = None
 
