@@ -18,7 +18,8 @@ from .feeds.output import render_feed
 from .feeds.query import FeedQuery
 from .feeds.select import feed_day
 from .serving.dispatch import Tarpit
-from .sync.passes import SyncProgress, build_syncer
+from .sync.passes import build_syncer
+from .sync.report import SyncProgress
 
 if TYPE_CHECKING:
     from flask import Flask

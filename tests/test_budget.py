@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import os
 from pathlib import Path
+
+import pytest
 
 from icalfeed.ll2.budget import WINDOW_SECONDS, RequestBudget
 
@@ -59,6 +63,87 @@ def test_damaged_budget_file_counts_as_a_full_hour(tmp_path):
     budget = RequestBudget(tmp_path, 5)
     (tmp_path / "budget.json").write_text("{not json")
     assert not budget.try_spend()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b"", b'{"requests": [999000.0, 9990', b"\x00" * 64, b"[1, 2]", b'{"requests": ["x"]}'],
+    ids=["empty", "truncated", "zeros", "not-an-object", "bad-stamp"],
+)
+def test_a_damaged_budget_file_recovers_by_itself(tmp_path, damage, caplog):
+    """#31: what a power loss mid-write leaves counts as a full hour spent at the moment it
+    is found, is rewritten once, and the syncs resume an hour later (they used to stop for
+    good: every read dated the full hour "now" again)."""
+    clock = Clock()
+    found_at = clock.now
+    (tmp_path / "budget.json").write_bytes(damage)
+    budget = RequestBudget(tmp_path, 5, clock)
+    assert not budget.try_spend()
+    assert "damaged" in caplog.text
+    written = json.loads((tmp_path / "budget.json").read_text())  # repaired at once
+    assert written["requests"] == [found_at] * 5
+    caplog.clear()
+    clock.now += 1800
+    status = budget.status()
+    assert status.remaining == 0 and status.next_request_at == found_at + WINDOW_SECONDS
+    assert not budget.try_spend() and "damaged" not in caplog.text  # found once
+    clock.now = found_at + WINDOW_SECONDS + 1
+    assert budget.try_spend()
+    clock.now = found_at + 3 * WINDOW_SECONDS  # the issue's "3 hours later"
+    assert sum(budget.try_spend() for _ in range(6)) == 5
+
+
+def test_a_damage_found_by_a_status_read_is_dated_then(tmp_path):
+    """/healthz may be the first to read the damage: the hour starts then, not later."""
+    clock = Clock()
+    (tmp_path / "budget.json").write_text('{"requests": [')
+    budget = RequestBudget(tmp_path, 3, clock)
+    assert budget.status().next_request_at == clock.now + WINDOW_SECONDS
+    found_at = clock.now
+    clock.now += 600
+    assert budget.status().next_request_at == found_at + WINDOW_SECONDS
+    clock.now = found_at + WINDOW_SECONDS + 1
+    assert budget.try_spend()
+
+
+def _fsyncs_around_rename(monkeypatch) -> list[tuple[str, str]]:
+    """Record fsync (of which file or folder) and rename, in order."""
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src, dst) -> None:
+        events.append(("rename", str(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    return events
+
+
+def test_budget_writes_are_fsynced_file_and_folder(tmp_path, monkeypatch):
+    events = _fsyncs_around_rename(monkeypatch)
+    assert RequestBudget(tmp_path, 5, Clock()).try_spend()
+    final = str(tmp_path / "budget.json")
+    kinds = [
+        (kind, Path(path).name if path != str(tmp_path) else "<folder>") for kind, path in events
+    ]
+    assert kinds[-3][0] == "fsync" and kinds[-3][1].startswith(".budget.json.")  # the new bytes
+    assert events[-2] == ("rename", final)
+    assert events[-1] == ("fsync", str(tmp_path))  # the rename itself
+
+
+def test_snapshot_writes_are_fsynced_file_and_folder(tmp_path, monkeypatch):
+    from icalfeed.data.snapshot import Snapshot
+    from icalfeed.data.store import write_snapshot
+
+    events = _fsyncs_around_rename(monkeypatch)
+    write_snapshot(tmp_path / "snapshot.json", Snapshot({}, source="snapshot"))
+    assert events[0][0] == "fsync" and Path(events[0][1]).name.startswith(".snapshot.json.")
+    assert events[1:] == [("rename", str(tmp_path / "snapshot.json")), ("fsync", str(tmp_path))]
 
 
 def _spend_many(data_dir: str, attempts: int, queue) -> None:

@@ -459,14 +459,18 @@ def test_empty_changes_page_means_nothing_changed(world):
     world.recover()
 
 
-def test_an_empty_upcoming_page_is_not_believed(world, caplog):
+def test_an_empty_upcoming_page_is_not_believed(world):
     """LL2 always lists upcoming events: an empty window is a glitch, not the removal of a
-    calendar's worth of events (some clients delete CANCELLED events for good)."""
+    calendar's worth of events (some clients delete CANCELLED events for good). Nor is it
+    silent (#31): the reconcile fails, named, until LL2 answers sense again."""
     before = world.syncer.store.snapshot
     world.fake.fail_request(UPCOMING, _page_fault([], None))
     report = world.syncer.run()
-    assert report.ok and world.syncer.store.last_error is None
-    assert report.counts.removed == 0 and "not believed" in caplog.text
+    assert not report.ok and report.error is not None
+    assert report.error.startswith("not-believed: LL2's upcoming events list 0")
+    assert report.error.endswith("nothing removed [events reconcile]")
+    assert world.syncer.store.last_error == report.error
+    assert report.counts.removed == 0
     snapshot = world.syncer.store.snapshot
     for event_id, entry in snapshot.entries.items():
         assert entry.removed_at is None

@@ -103,18 +103,13 @@ def test_imports_point_only_down_the_layers():
     assert upward == [], upward
 
 
-# Being split by responsibility (#32), after the work in flight on them lands; nothing else
-# may join this list.
-SPLIT_PENDING = {"sync/passes.py"}
-
-
 def test_no_module_is_over_the_line_limit():
     long = {
         str(path.relative_to(PACKAGE)): count
         for path in PACKAGE.rglob("*.py")
         if (count := len(path.read_text().splitlines())) > MAX_LINES
     }
-    assert set(long) <= SPLIT_PENDING, long
+    assert long == {}, long
 
 
 def test_the_top_level_is_the_design_cards():

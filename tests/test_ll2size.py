@@ -34,7 +34,8 @@ from synctools import Clock, make_syncer
 from icalfeed import create_app
 from icalfeed.base.config import Settings
 from icalfeed.ll2.models import parse_events, parse_launches
-from icalfeed.sync.passes import Syncer, SyncReport
+from icalfeed.sync.passes import Syncer
+from icalfeed.sync.report import SyncReport
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 STAMP = "%Y-%m-%dT%H:%M:%SZ"

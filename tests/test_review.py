@@ -21,7 +21,7 @@ from icalfeed.data.snapshot import Snapshot
 from icalfeed.data.store import Store
 from icalfeed.ll2.models import parse_events
 from icalfeed.serving.fastpath import FeedFastPath
-from icalfeed.sync.passes import SyncReport
+from icalfeed.sync.report import SyncReport
 from icalfeed.sync.scheduler import SyncScheduler
 
 URL = "/events.ics?start=1957-01-01"

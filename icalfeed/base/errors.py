@@ -29,6 +29,16 @@ class UpstreamError(IcalfeedError):
         self.retry_at = retry_at
 
 
+# The reasons of an `UpstreamError` that mean LL2 gave no answer at all (nothing reached it,
+# or nothing came back in time): this machine's route to it may be what is broken.
+UNANSWERED = frozenset({"unreachable", "timeout"})
+
+
+def unanswered(error: str | None) -> bool:
+    """Whether a recorded failure ("unreachable: cannot reach …") had no answer from LL2."""
+    return error is not None and error.split(":", 1)[0] in UNANSWERED
+
+
 class SnapshotError(IcalfeedError):
     """A snapshot file cannot be read or written.
 

@@ -5,8 +5,9 @@ budget and the leader lease.  Used only when ``ICALFEED_REDIS_URL`` is set.
 - The budget is a sorted set of request times and a pause key, changed by one Lua script,
   so the hourly ceiling holds whatever the number of instances.
 - The lease is one key holding its holder's identity with a time to live, taken when free and
-  renewed by its holder (a Lua script each), given up by compare-and-delete: one leader
-  syncs; if it dies, the lease runs out and another instance takes over.
+  renewed by its holder (a Lua script each), given up by compare-and-delete, which announces
+  it on a channel: one leader syncs; when it stops or steps down the others hear of it at
+  once, and if it dies, the lease runs out and another instance takes over.
 
 Redis errors never stop an instance from serving: it keeps its last good snapshot.
 """
@@ -63,6 +64,11 @@ if paused == nil then
 end
 if paused > now then return 0 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+-- A request time from the future (the Redis host's clock stepped back) counts as made now:
+-- kept, it would block its slot for the length of the step on top of the hour.
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
+  redis.call('ZADD', KEYS[1], now, member)
+end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[1], now, ARGV[3])
 redis.call('EXPIRE', KEYS[1], math.ceil(window) + 60)
@@ -116,11 +122,19 @@ return 1
 """
 
 
-# KEYS: lease.  ARGV: me.  Deletes the lease only if `me` holds it (never another's).
+# KEYS: lease.  ARGV: me, channel.  Deletes the lease only if `me` holds it (never another's),
+# and tells every instance listening on `channel` that it is free.
 _RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[2], ARGV[1])
+  return 1
+end
 return 0
 """
+# Where a released lease is announced (pub/sub: only the instances listening then hear it;
+# the others find it free by polling, see `scheduler`).
+RELEASED = PREFIX + "leader:released"
 
 
 def connect(url: str) -> redis.Redis:
@@ -214,7 +228,9 @@ class RedisBudget:
             answer = self._status(keys=self._keys, args=[WINDOW_SECONDS])
             server_now, paused = _time(answer[0]), _time(answer[1])
             # Back into this instance's clock for display and scheduling.
-            stamps = sorted(_time(stamp) - server_now + local for stamp in answer[2:])
+            stamps = sorted(
+                min(_time(stamp), server_now) - server_now + local for stamp in answer[2:]
+            )
         except (redis.RedisError, ValueError, TypeError, IndexError) as exc:
             log.warning("budget status unavailable (Redis: %s)", exc)
             return self._used_up(local, shared_store_reason(exc))
@@ -252,6 +268,25 @@ class RedisLease:
         # This instance means to lead: it took the lease and has not given it up or seen
         # another holder. A Redis error does not end it (the heartbeat keeps trying).
         self._leading = False
+        self._unavailable = False  # the last call met a Redis error (logged once)
+
+    def on_release(self, wake: Callable[[], None]) -> None:
+        """Call `wake` whenever an instance gives the lease up (a thread listening on the
+        `RELEASED` channel, reconnecting while Redis is away), until this one releases."""
+
+        def listen() -> None:
+            while not self._stop.is_set():
+                try:
+                    with self.client.pubsub(ignore_subscribe_messages=True) as channel:
+                        channel.subscribe(RELEASED)
+                        while not self._stop.is_set():
+                            if channel.get_message(timeout=1.0) is not None:
+                                wake()
+                except Exception as exc:  # Redis away: polling still finds a free lease
+                    log.debug("lease notices unavailable (%s)", exc)
+                    self._stop.wait(1.0)
+
+        threading.Thread(target=listen, name="icalfeed-lease-notices", daemon=True).start()
 
     def start_heartbeat(self, vital: Callable[[], bool] | None = None) -> None:
         """Renew the lease every third of its life on a thread of its own, so a long sync or
@@ -284,8 +319,13 @@ class RedisLease:
                 args: list[str | int] = [self.me, self.ttl_ms]
                 self.held = bool(self._hold(keys=[PREFIX + "leader"], args=args))
                 self._leading = self.held
+                self._unavailable = False
             except redis.RedisError as exc:
-                log.warning("leader lease unavailable (Redis: %s)", exc)
+                # Followers ask every second: said once, until it answers again.
+                (log.debug if self._unavailable else log.warning)(
+                    "leader lease unavailable (Redis: %s)", exc
+                )
+                self._unavailable = True
                 self.held = False
             return self.held
 
@@ -304,7 +344,7 @@ class RedisLease:
     def _give_up(self) -> None:
         self._leading = False
         try:
-            self._release(keys=[PREFIX + "leader"], args=[self.me])
+            self._release(keys=[PREFIX + "leader"], args=[self.me, RELEASED])
         except redis.RedisError as exc:  # it runs out by itself
             log.warning("could not give up the lease (Redis: %s); it expires", exc)
         self.held = False

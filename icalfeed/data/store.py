@@ -8,7 +8,6 @@ old or the new file, never a broken one.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gc
 import json
@@ -24,6 +23,7 @@ from typing import Protocol
 
 from ..base.config import Settings
 from ..base.disclosure import shared_store_reason, storage_reason
+from ..base.durable import replace_file
 from ..base.errors import SnapshotError
 from .snapshot import Snapshot
 
@@ -65,24 +65,10 @@ def snapshot_bytes(snapshot: Snapshot) -> bytes:
 
 
 def write_snapshot(path: Path, snapshot: Snapshot) -> None:
-    """Write atomically: temp file in the same folder, fsync, rename, fsync the folder."""
-    body = snapshot_bytes(snapshot)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    """Write atomically and durably (see `durable.replace_file`)."""
     try:
-        with open(tmp, "wb") as handle:
-            handle.write(body)
-            handle.flush()
-            os.fsync(handle.fileno())
-        _before_rename(tmp, path)
-        os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        replace_file(path, snapshot_bytes(snapshot), before_rename=_before_rename)
     except OSError as exc:
-        with contextlib.suppress(OSError):  # a read-only disk refuses this too
-            tmp.unlink(missing_ok=True)
         raise SnapshotError(
             f"cannot write {path}: {exc.strerror or exc}", storage_reason(exc)
         ) from None

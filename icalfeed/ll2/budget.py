@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ..base.clockstep import STEP_TOLERANCE_SECONDS, ClockStep, Machine, MachineClock
 from ..base.disclosure import storage_reason
+from ..base.durable import replace_file
 from ..base.locks import DataDirError, file_lock
 
 WINDOW_SECONDS = 3600.0
@@ -35,6 +37,8 @@ class BudgetStatus:
     # Why these facts may be off, in public words ("storage: read-only", "shared store: bad
     # value"); None when they were read as they should be.
     problem: str | None = None
+    # A step of the wall clock found in the last hour (see `clockstep`), or None.
+    clock_step: ClockStep | None = None
 
     @property
     def remaining(self) -> int:
@@ -83,24 +87,43 @@ class Budget(Protocol):
 
 
 class RequestBudget:
-    """At most `limit` requests in any hour, shared through ``<data_dir>/budget.json``."""
+    """At most `limit` requests in any hour, shared through ``<data_dir>/budget.json``.
 
-    def __init__(self, data_dir: Path, limit: int, clock: Callable[[], float] = time.time) -> None:
+    The file holds the request times (wall clock), a 429's pause, and where the machine's
+    own clock stood when it was written (`clockstep.MachineClock`), so a process that finds
+    the wall clock stepped since moves every time by the step (same boot only); times still
+    in the future are counted as made now. A damaged file counts as a full hour spent at
+    the moment the damage is found, and is rewritten at once, so syncing resumes an hour
+    later. Every write is fsynced, file and folder (`durable.replace_file`).
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        limit: int,
+        clock: Callable[[], float] = time.time,
+        machine: Machine | None = None,
+    ) -> None:
         self.path = data_dir / "budget.json"
         self.lock_path = data_dir / "budget.lock"
         self.limit = limit
         self.clock = clock
+        # With a simulated wall clock (tests) the steady one comes with it, or not at all.
+        self.machine = machine if machine is not None or clock is not time.time else MachineClock()
         self._spent = threading.local()  # .stamp: this thread's last request, to refund
 
     def try_spend(self) -> bool:
         """Record one request and return True, or return False when the budget forbids it."""
         with file_lock(self.lock_path):
-            stamps, paused_until = self._read()
+            ledger = self._read()
             now = self.clock()
-            if (paused_until and paused_until > now) or len(stamps) >= self.limit:
+            paused_until = ledger.paused_until
+            if (paused_until and paused_until > now) or len(ledger.stamps) >= self.limit:
+                if ledger.dirty:
+                    self._write(ledger)
                 return False
-            stamps.append(now)
-            self._write(stamps, paused_until)
+            ledger.stamps.append(now)
+            self._write(ledger)
             self._spent.stamp = now
             return True
 
@@ -112,10 +135,10 @@ class RequestBudget:
             return
         try:
             with file_lock(self.lock_path):
-                stamps, paused_until = self._read()
-                if stamp in stamps:
-                    stamps.remove(stamp)
-                    self._write(stamps, paused_until)
+                ledger = self._read()
+                if stamp in ledger.stamps:
+                    ledger.stamps.remove(stamp)
+                    self._write(ledger)
         except DataDirError as exc:
             log.warning("could not give back a request that was never sent: %s", exc)
 
@@ -124,8 +147,9 @@ class RequestBudget:
         refuses the lock is logged, not raised (as with Redis): it refuses spending too."""
         try:
             with file_lock(self.lock_path):
-                stamps, paused_until = self._read()
-                self._write(stamps, max(until, paused_until or 0.0))
+                ledger = self._read()
+                ledger.paused_until = max(until, ledger.paused_until or 0.0)
+                self._write(ledger)
         except DataDirError as exc:
             log.warning("could not record the upstream's pause: %s", exc)
 
@@ -135,40 +159,112 @@ class RequestBudget:
         problem = None
         try:
             with file_lock(self.lock_path):
-                stamps, paused_until = self._read()
+                ledger = self._read()
+                if ledger.dirty:
+                    with contextlib.suppress(DataDirError):  # it says so in the log
+                        self._write(ledger)
         except DataDirError as exc:
             problem = str(exc)
-            stamps, paused_until = self._read()
+            ledger = self._read()
         now = self.clock()
+        stamps, paused_until = ledger.stamps, ledger.paused_until
         next_at = next_request_time(stamps, self.limit, paused_until, now)
         active_pause = paused_until if paused_until and paused_until > now else None
-        return BudgetStatus(self.limit, len(stamps), active_pause, next_at, tuple(stamps), problem)
+        step = ledger.step if ledger.step is not None and ledger.step.recent(now) else None
+        return BudgetStatus(
+            self.limit, len(stamps), active_pause, next_at, tuple(stamps), problem, step
+        )
 
-    def _read(self) -> tuple[list[float], float | None]:
+    def _read(self) -> _Ledger:
+        now = self.clock()
         try:
             data = json.loads(self.path.read_text())
             stamps = [float(s) for s in data.get("requests", [])]
             paused = data.get("paused_until")
             paused_until = float(paused) if paused is not None else None
         except FileNotFoundError:
-            return [], None
+            return _Ledger([], None)
         except (OSError, ValueError, TypeError, AttributeError) as exc:
-            # A damaged budget file must not let us overspend: assume the hour is used up.
-            log.warning("budget file %s unreadable (%s); assuming a full hour", self.path, exc)
-            now = self.clock()
-            return [now] * self.limit, None
-        now = self.clock()
-        # Stamps in the future (clock moved back) still count, so the ceiling holds.
-        return sorted(s for s in stamps if s > now - WINDOW_SECONDS), paused_until
+            # Damaged (a crash mid-write on a disk that lost the unsynced bytes, a hand
+            # edit): it must not let us overspend, nor stop the syncs for good. A full hour
+            # from now, written down at once, so it ends an hour from now.
+            log.warning(
+                "budget file %s damaged (%s); counted as a full hour spent from now, rewritten",
+                self.path,
+                exc,
+            )
+            return _Ledger([now] * self.limit, None, dirty=True)
+        ledger = _Ledger(stamps, paused_until, _step_from(data.get("clock_step")))
+        jump = self._jump(data.get("clock"), now)
+        if jump:
+            # The wall clock stepped since the file was written: move the times with it.
+            step = ClockStep(jump, now)
+            log.warning("budget: the wall clock %s since its last write", step.reason()[7:])
+            ledger = _Ledger(
+                [s + jump for s in stamps],
+                paused_until + jump if paused_until is not None else None,
+                step,
+                dirty=True,
+            )
+        return ledger.clamped(now)
 
-    def _write(self, stamps: list[float], paused_until: float | None) -> None:
-        """Replace the file atomically; `DataDirError` when the data dir refuses."""
-        tmp = self.path.with_name(f".budget.{os.getpid()}.tmp")
+    def _jump(self, anchor: object, now: float) -> float:
+        """How far the wall clock stepped since `anchor` (the file's record of both clocks)
+        was written: 0 when it did not, or when that cannot be told (another boot)."""
+        machine = self.machine
+        if machine is None or machine.boot is None or not isinstance(anchor, dict):
+            return 0.0
         try:
-            tmp.write_text(json.dumps({"requests": stamps, "paused_until": paused_until}))
-            os.replace(tmp, self.path)
+            if anchor.get("boot") != machine.boot:
+                return 0.0
+            jump = (now - float(anchor["wall"])) - (machine.now() - float(anchor["steady"]))
+        except (KeyError, TypeError, ValueError):
+            return 0.0
+        return jump if abs(jump) > STEP_TOLERANCE_SECONDS and math.isfinite(jump) else 0.0
+
+    def _write(self, ledger: _Ledger) -> None:
+        """Replace the file atomically and durably; `DataDirError` when the data dir refuses."""
+        now = self.clock()
+        data: dict[str, object] = {"requests": ledger.stamps, "paused_until": ledger.paused_until}
+        if self.machine is not None and self.machine.boot is not None:
+            data["clock"] = {"boot": self.machine.boot, "wall": now, "steady": self.machine.now()}
+        if ledger.step is not None and ledger.step.recent(now):
+            data["clock_step"] = {"seconds": ledger.step.seconds, "at": ledger.step.at}
+        try:
+            replace_file(self.path, json.dumps(data).encode())
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
             log.warning("cannot write the budget file %s: %s", self.path, exc.strerror or exc)
             raise DataDirError(exc.errno, storage_reason(exc)) from exc
+        ledger.dirty = False
+
+
+@dataclass(slots=True)
+class _Ledger:
+    """The budget file's content as read: request times, pause, the last clock step, and
+    whether reading it changed it (damage repaired, times moved by a step)."""
+
+    stamps: list[float]
+    paused_until: float | None
+    step: ClockStep | None = None
+    dirty: bool = False
+
+    def clamped(self, now: float) -> _Ledger:
+        """Times from the future counted as now (a step back the file could not tell, from
+        another boot or an older release); a pause at most an hour ahead; only the last
+        hour's requests."""
+        ahead = any(s > now for s in self.stamps)
+        pause = self.paused_until
+        if pause is not None and pause > now + WINDOW_SECONDS:
+            pause, ahead = now + WINDOW_SECONDS, True
+        stamps = sorted(min(s, now) for s in self.stamps if s > now - WINDOW_SECONDS)
+        return _Ledger(stamps, pause, self.step, self.dirty or ahead)
+
+
+def _step_from(raw: object) -> ClockStep | None:
+    """The step a budget file records, if any (a damaged record is none)."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return ClockStep(float(raw["seconds"]), float(raw["at"]))
+    except (KeyError, TypeError, ValueError):
+        return None

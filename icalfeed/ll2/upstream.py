@@ -119,8 +119,9 @@ class LL2Client:
                 expected_pages = min(MAX_PAGES, page.count // PAGE_SIZE + 2)
             yield page
             url = page.next_url
-            if url is not None and not self._same_origin(url):
-                raise UpstreamError("bad-next", f"LL2 'next' points off the API: {url}")
+            if url is not None:
+                url = urljoin(page.url, url)
+                self._check_origin(url)
 
     def page(
         self,
@@ -240,9 +241,33 @@ class LL2Client:
         first = rest.split("/", 1)[0]
         return first if first in ("events", "launches") else "other"
 
-    def _same_origin(self, url: str) -> bool:
-        # LL2 writes its public scheme into `next` even behind a proxy: compare hosts only.
-        return urlsplit(url).hostname == urlsplit(self.base_url).hostname
+    def _check_origin(self, url: str) -> None:
+        """UpstreamError("bad-next") unless `url` (a `next` link) has the API's own scheme,
+        host and port: the API key goes with every request, and must never go in clear
+        (a link downgraded to http) nor to anyone else."""
+        problem = origin_problem(url, self.base_url)
+        if problem:
+            log.warning("LL2 'next' link %s refused: %s", url, problem)
+            raise UpstreamError("bad-next", f"LL2's 'next' link {problem}; not followed")
+
+
+def origin_problem(url: str, base: str) -> str | None:
+    """Why `url` is not of `base`'s origin (scheme, host and port), in public words; None
+    when it is."""
+    try:
+        link, home = urlsplit(url), urlsplit(base)
+        link_port, home_port = link.port, home.port
+    except ValueError:
+        return "is not a URL"
+    if link.scheme != home.scheme:
+        if (home.scheme, link.scheme) == ("https", "http"):
+            return "downgrades to http"
+        return f"changes the scheme to {link.scheme or 'none'}"
+    defaults = {"http": 80, "https": 443}
+    same_port = (link_port or defaults.get(link.scheme)) == (home_port or defaults.get(home.scheme))
+    if (link.hostname or "").lower() != (home.hostname or "").lower() or not same_port:
+        return "points to another host or port"
+    return None
 
 
 def _page_from(data: Any, url: str, parse: Callable[[Iterable[Any]], ParsedPage]) -> Page:

@@ -2,9 +2,12 @@
 responses in flight (at most `DRAIN_SECONDS`), then the caller's own stop (the sync thread
 between two pages, the Redis lease given back), and exit 0.
 
-The signal handler only sets a flag. The event loop notices it at a safe point — the
-listener's turn at the start of a loop iteration, before any connection is read or written
-— and leaves by `Stopping`, which waitress does not catch. A second signal stops at once.
+The signal handler only sets a flag, and starts the caller's `first` step (giving up what
+other instances take over at once: the Redis lease) on a thread of its own, so that it does
+not wait for the event loop (whose turn may take a second). The event loop notices the flag
+at a safe point — the listener's turn at the start of a loop iteration, before any
+connection is read or written — and leaves by `Stopping`, which waitress does not catch. A
+second signal stops at once.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class GracefulStop:
 
     def __init__(self) -> None:
         self.requested = threading.Event()
+        self._first: Callable[[], None] = lambda: None
 
     def install(self, listener: Any) -> None:
         """Check for a requested stop on the listener's turn of the event loop; its
@@ -59,6 +63,7 @@ class GracefulStop:
     ) -> None:
         """Run the server until SIGTERM/SIGINT; then `first` (give up what others may take
         over at once), drain, and `then(seconds)` (wait for the rest, at most that long)."""
+        self._first = first
         previous = {
             number: signal.signal(number, self._on_signal)
             for number in (signal.SIGTERM, signal.SIGINT)
@@ -72,7 +77,7 @@ class GracefulStop:
                 signal.signal(number, handler)
         log.info("stopping: no new connections; finishing the responses in flight")
         started = time.monotonic()
-        first()
+        first()  # done already if a signal started it; twice does no harm
         left = drain(server, listeners, DRAIN_SECONDS)
         server.task_dispatcher.shutdown(cancel_pending=False, timeout=1)
         then(1.0)
@@ -86,6 +91,7 @@ class GracefulStop:
         if self.requested.is_set():
             raise SystemExit(1)  # asked twice: stop now
         self.requested.set()
+        threading.Thread(target=self._first, name="icalfeed-stop", daemon=True).start()
 
 
 def drain(server: Any, listeners: list[Any], seconds: float) -> int:

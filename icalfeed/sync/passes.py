@@ -21,26 +21,7 @@ when due:
    at most every ``ICALFEED_AUDIT_MINUTES`` and only with requests to spare, so whatever an
    LL2 glitch (or a bug of ours) left behind is repaired within a cycle.
 
-How the changes pass pages, so that no change is ever skipped: LL2 pages by offset, and an
-offset is wrong as soon as the order moves under it (an item read on page 1 and edited
-before page 2 jumps to the end, every later item moves up one place, and the first item of
-page 2 is never returned).  So no offset is used: every request asks afresh for the first
-100 items with ``last_updated >= cursor``.  After a page, every item stamped in an earlier
-second than the page's last one has been read (they all sort before it), so the cursor moves
-to the second of the last item, and the next request re-reads that second's items (merged
-again, harmlessly) together with any of them the page did not hold — LL2's order among equal
-stamps is not stable between requests, so a tie at the page boundary is re-asked, never
-trusted.  When a whole page shares one second (a bulk edit), the cursor cannot move: that
-second's items are then read alone (``last_updated`` within the second) in id order, a total
-order, by offset; items can only leave such a group (an edit gives them a new stamp, read
-later), and LL2's ``count`` tells how many left, so the offset backs up by that many and
-nothing slides past it.  The walk's position, tie group included, is saved with every page,
-so a group larger than one pass's budget goes on where it stopped.  Once a walk has reached
-the end, the next one starts ``ICALFEED_SYNC_OVERLAP_MINUTES`` below the newest stamp read,
-for edits that become visible late; what it reads twice merges to no change.
-
-The history walks down by the same rules mirrored: after a page, everything stamped in a
-later second than its last item is read, and that second is asked again.
+How the changes and history passes page, so that no change is ever skipped: see `keyset`.
 
 All passes draw on one shared budget, and each pass of each stream fails alone: it backs off
 (1, 2, 4 … minutes, at most an hour) while the others go on.  Reconciles go first, the
@@ -58,22 +39,27 @@ import contextlib
 import functools
 import logging
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
+from ..base.clockstep import ClockWatch, Pace
 from ..base.config import Settings
 from ..base.disclosure import hosts_of, public_text
-from ..base.errors import UpstreamError
+from ..base.errors import UpstreamError, unanswered
 from ..base.locks import DataDirError, file_lock
-from ..data.snapshot import MergeCounts, Snapshot
+from ..data.snapshot import Snapshot
 from ..data.store import Store, utcnow
 from ..data.syncstate import Cursor, PassHealth
 from ..ll2.budget import Budget, RequestBudget, spare_requests
-from ..ll2.models import PLURAL, Event, Launch, ParsedPage, parse_events, parse_launches
+from ..ll2.models import PLURAL
 from ..ll2.upstream import LL2Client, Page
+from . import quietpass
+from .due import due, due_times, longest_waiting, longest_waiting_passes
+from .keyset import after_page, after_tie_page
+from .reconcile import believe_removals
+from .report import AUDIT, CHANGES, HISTORY, RECONCILE, SyncProgress, SyncReport
+from .streams import Stream, parse_stamp, stamp, streams_for
 
 # Longest pause between attempts after repeated failures.
 # Items missing from an upcoming window asked after by id in one request (a short URL).
@@ -81,159 +67,10 @@ MAX_RECHECKED = 50
 # How long an item LL2 still lists by id, but whose copy here stays stale, is not re-asked.
 RECHECK_QUIET = timedelta(hours=24)
 # The passes, by the names /healthz reports them under.
-RECONCILE = "reconcile"
-CHANGES = "changes"
-HISTORY = "history"
-AUDIT = "audit"
 # One failing pass waits 1, 2, 4 … minutes before it is tried again, at most an hour.
 PASS_BACKOFF = timedelta(minutes=1)
 PASS_BACKOFF_CAP = timedelta(hours=1)
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Stream:
-    """One kind of item and how it is read from LL2."""
-
-    kind: str  # Event.kind or Launch.kind
-    path: str  # the listing, "events/"; its upcoming window is path + "upcoming/"
-    parse: Callable[[Iterable[Any]], ParsedPage]
-    incremental_minutes: int
-    # Only items dated this far back are synced (None: the whole history).
-    history: timedelta | None = None
-    # The reconcile reads the upcoming window this far ahead (None: all of it).
-    horizon: timedelta | None = None
-
-    def upcoming_params(self, now: datetime) -> dict[str, str | int]:
-        params: dict[str, str | int] = {"mode": "detailed"}
-        if self.horizon is not None:
-            params["net__lte"] = _stamp(now + self.horizon)
-        return params
-
-    def changes_params(self, since: str | None, now: datetime) -> dict[str, str | int]:
-        """The first page of items stamped at or after `since`, oldest change first."""
-        params: dict[str, str | int] = {"mode": "detailed", "ordering": "last_updated"}
-        if self.history is not None:
-            params["net__gte"] = _stamp(now - self.history)
-        if since:
-            params["last_updated__gte"] = since
-        return params
-
-    def history_params(self, second: str, now: datetime) -> dict[str, str | int]:
-        """The first page of items stamped in or before `second`, newest change first."""
-        params: dict[str, str | int] = {
-            "mode": "detailed",
-            "ordering": "-last_updated",
-            "last_updated__lte": _end_of(second),
-        }
-        if self.history is not None:
-            params["net__gte"] = _stamp(now - self.history)
-        return params
-
-    @property
-    def history_days(self) -> int | None:
-        """How far back this stream is synced, in days (None: the whole history)."""
-        return None if self.history is None else self.history.days
-
-    def tie_params(self, second: str, offset: int, now: datetime) -> dict[str, str | int]:
-        """Items stamped within one `second`, in id order (total and stable), from `offset`."""
-        params: dict[str, str | int] = {
-            "mode": "detailed",
-            "ordering": "id",
-            "last_updated__gte": second,
-            "last_updated__lte": _end_of(second),
-        }
-        if self.history is not None:
-            params["net__gte"] = _stamp(now - self.history)
-        if offset:
-            params["offset"] = offset
-        return params
-
-
-def streams_for(settings: Settings) -> tuple[Stream, ...]:
-    """The streams these settings sync: events always, launches unless switched off."""
-    streams = [Stream(Event.kind, "events/", parse_events, settings.incremental_minutes)]
-    if settings.launches:
-        streams.append(
-            Stream(
-                Launch.kind,
-                "launches/",
-                parse_launches,
-                settings.launch_incremental_minutes,
-                history=(
-                    timedelta(days=settings.launch_history_days)
-                    if settings.launch_history_days
-                    else None
-                ),
-                horizon=timedelta(days=settings.launch_horizon_days),
-            )
-        )
-    return tuple(streams)
-
-
-@dataclass(frozen=True, slots=True)
-class SyncProgress:
-    """What a progress display shows after each page."""
-
-    phase: str  # "upcoming events", "changed launches", …
-    pages: int  # of this pass
-    items: int  # of this pass
-    requests_left: int
-
-    def line(self) -> str:
-        return (
-            f"{self.phase}: {self.pages} pages fetched, {self.items} items, "
-            f"{self.requests_left} requests left this hour"
-        )
-
-
-@dataclass
-class SyncReport:
-    """The outcome of one sync, for the log line, the CLI and /healthz."""
-
-    requests: int = 0
-    pages: int = 0
-    events_seen: int = 0  # items of every kind
-    seen: Counter[str] = field(default_factory=Counter)  # items per kind
-    skipped: int = 0
-    counts: MergeCounts = field(default_factory=MergeCounts)
-    seconds: float = 0.0
-    error: str | None = None  # every failed pass: "http-500: … [launches reconcile]; …"
-    errors: list[str] = field(default_factory=list)
-    passes_ok: int = 0  # passes that ran without failing
-    retry_at: float | None = None
-    out_of_budget: bool = False
-    not_run: str | None = None  # why nothing was attempted
-    backfill_complete: bool = False
-    history_left: int | None = None  # items the unfinished backfills still have to read
-    requests_left: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and self.not_run is None
-
-    def line(self) -> str:
-        """The one log line a sync leaves."""
-        if self.not_run:
-            return f"sync skipped: {self.not_run}"
-        c = self.counts
-        text = (
-            f"sync {'failed' if self.error else 'done'}: {self.requests} requests, "
-            f"{self.pages} pages, {self.seen[Event.kind]} events, "
-            f"{self.seen[Launch.kind]} launches "
-            f"(+{c.added} added, ~{c.changed} changed, -{c.removed} removed, "
-            f"{self.skipped} malformed skipped) in {self.seconds:.1f}s; "
-            f"{self.requests_left} requests left this hour"
-        )
-        if self.out_of_budget:
-            text += "; stopped at the hourly budget, resumes later"
-        if not self.backfill_complete:
-            text += "; history backfill still in progress"
-            if self.history_left is not None:
-                text += f" ({self.history_left} items to go)"
-        if self.error:
-            text += f"; error: {self.error}"
-        return text
 
 
 class Syncer:
@@ -246,14 +83,19 @@ class Syncer:
         client: LL2Client,
         clock: Callable[[], datetime] = utcnow,
         progress: Callable[[SyncProgress], None] | None = None,
+        pace: Pace | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.client = client
         self.clock = clock
         self.progress = progress
+        # Due times by the steady clock (a simulated wall clock: as stored; see `clockstep`).
+        self.pace = pace or Pace(ClockWatch() if clock is utcnow else None)
         self.lock_path = settings.data_dir / "sync.lock"
         self.streams = streams_for(settings)
+        # Set by the scheduler for the first sync of a new leader (see `_may_run`).
+        self.retry_unanswered = False
         # Keys LL2 still listed by id although they stay stale here, and when it said so.
         self._still_there: dict[str, datetime] = {}
 
@@ -276,6 +118,7 @@ class Syncer:
         started = time.monotonic()
         report = SyncReport()
         now = self.clock()
+        self.pace.start(now)
         base = self.store.synced_base()
         snap = base
         for stream in self.streams:
@@ -288,10 +131,11 @@ class Syncer:
             for s in self.streams
             if self._may_run(s, RECONCILE, work.snap, now, eager)
             and (
-                eager or _due(snap.sync(s.kind).reconciled_at, now, self.settings.reconcile_minutes)
+                eager
+                or self._due(snap.sync(s.kind).reconciled_at, now, self.settings.reconcile_minutes)
             )
         ]
-        for stream in _longest_waiting(reconciles, work.snap, "reconciled_at"):
+        for stream in longest_waiting(reconciles, work.snap, "reconciled_at"):
             self._attempt(
                 stream,
                 RECONCILE,
@@ -304,13 +148,13 @@ class Syncer:
             s
             for s in self.streams
             if self._may_run(s, CHANGES, work.snap, now, eager)
-            and (eager or _due(work.snap.sync(s.kind).changes_at, now, s.incremental_minutes))
+            and (eager or self._due(work.snap.sync(s.kind).changes_at, now, s.incremental_minutes))
         ]
         passes = [(s, CHANGES) for s in changes]
         if not eager and self._budget_below_cadence():
             # No request will ever be spare: the histories take turns with the changes.
             passes += [(s, HISTORY) for s in self._histories_ready(work.snap, now, eager)]
-        for position, (stream, name) in enumerate(_longest_waiting_passes(passes, work.snap)):
+        for position, (stream, name) in enumerate(longest_waiting_passes(passes, work.snap)):
             # A fair share of what is left, so one long walk cannot starve the rest.
             left = self.client.budget.status().remaining
             share = max(1, left // (len(passes) - position))
@@ -349,11 +193,11 @@ class Syncer:
         if changes.stamp is None and not changes.done:
             # Edits stamped a little before now may become visible late: the overlap.
             overlap = timedelta(minutes=self.settings.sync_overlap_minutes)
-            changes = Cursor(_stamp(now - overlap))
+            changes = Cursor(stamp(now - overlap))
         return snap.with_sync(
             stream.kind,
             changes=changes,
-            history=Cursor(_stamp(now)),
+            history=Cursor(stamp(now)),
             history_days=stream.history_days,
             history_read=0,
             history_left=None,
@@ -363,8 +207,13 @@ class Syncer:
     def _may_run(
         self, stream: Stream, name: str, snap: Snapshot, now: datetime, eager: bool
     ) -> bool:
-        """False while this pass of this stream backs off after failing (unless forced)."""
-        retry_at = snap.sync(stream.kind).health(name).retry_at
+        """False while this pass of this stream backs off after failing (unless forced, or
+        a new leader tries again what found no route to LL2: the route was perhaps only
+        another instance's)."""
+        health = snap.sync(stream.kind).health(name)
+        if self.retry_unanswered and unanswered(health.error):
+            return True
+        retry_at = self.pace.seen(health.retry_at, now, PASS_BACKOFF_CAP)
         return eager or retry_at is None or now >= retry_at
 
     def _attempt(
@@ -386,6 +235,7 @@ class Syncer:
             retry_at = now + min(PASS_BACKOFF * 2 ** min(failures - 1, 12), PASS_BACKOFF_CAP)
             if exc.retry_at:
                 retry_at = max(retry_at, datetime.fromtimestamp(exc.retry_at, UTC))
+            self.pace.pin(retry_at, now)
             error = self._public_error(exc)
             if error != f"{exc.reason}: {exc}":
                 log.warning("%s %s pass: %s: %s", PLURAL[stream.kind], name, exc.reason, exc)
@@ -405,6 +255,10 @@ class Syncer:
         if name in state.failing:
             failing = {k: v for k, v in state.failing.items() if k != name}
             work.snap = work.snap.with_sync(stream.kind, failing=failing)
+
+    def _due(self, last: datetime | None, now: datetime, minutes: int) -> bool:
+        """Whether a pass last run at `last` (a stored time) is due again at `now`."""
+        return due(self.pace.seen(last, now), now, minutes)
 
     def _public_error(self, exc: UpstreamError) -> str:
         """A pass's failure as every process reports it (/healthz): its reason word and
@@ -432,24 +286,8 @@ class Syncer:
             for key in work.snap.missing(stream.kind, seen, now, until)
             if key not in self._still_there or now - self._still_there[key] >= RECHECK_QUIET
         ]
-        upcoming = sum(
-            1
-            for e in work.snap.entries.values()
-            if e.kind == stream.kind
-            and e.removed_at is None
-            and e.item.start > now
-            and (until is None or e.item.start <= until)
-        )
-        if missing and (not seen or len(missing) > max(3, upcoming // 2)):
-            # One glitchy answer must not cancel a calendar's worth of items.
-            log.warning(
-                "upcoming %s: LL2 lists %d and we would remove %d of %d; not believed",
-                PLURAL[stream.kind],
-                len(seen),
-                len(missing),
-                upcoming,
-            )
-        elif missing:
+        believe_removals(work.snap, stream.kind, len(seen), len(missing), now, until)
+        if missing:
             checked = missing[:MAX_RECHECKED]
             listed = self._still_listed(stream, work, report, now, checked)
             if listed is None:
@@ -497,22 +335,27 @@ class Syncer:
         floor = cursor.stamp if cursor.done else None
         if cursor.done and cursor.stamp:
             # A new pass: start a little below the newest change read (edits seen late).
-            start = _parse_stamp(cursor.stamp) - timedelta(
+            start = parse_stamp(cursor.stamp) - timedelta(
                 minutes=self.settings.sync_overlap_minutes
             )
-            cursor = Cursor(_stamp(start))
+            cursor = Cursor(stamp(start))
         elif cursor.done:
             cursor = Cursor()
         work.new_pass()
+        if floor and cursor.stamp:
+            read = self._at_once(stream, work, report, now, cursor.stamp, floor)
+            if read is not None:
+                work.snap = work.snap.with_sync(stream.kind, changes=read, changes_at=now)
+                return
         overlap = timedelta(minutes=self.settings.sync_overlap_minutes)
         done = self._walk(stream, work, report, now, cursor, max_pages, CHANGES)
         reached = work.snap.sync(stream.kind).changes
         if not done:
             report.out_of_budget = True
-            if reached.stamp and reached.stamp >= _stamp(now - overlap):
+            if reached.stamp and reached.stamp >= stamp(now - overlap):
                 # Stopped near the present: edits of this moment may still be landing, so
                 # when the walk ends (in a later run) its mark stays at most here.
-                cap = min(reached.cap or _stamp(now), _stamp(now))
+                cap = min(reached.cap or stamp(now), stamp(now))
                 work.snap = work.snap.with_sync(stream.kind, changes=replace(reached, cap=cap))
                 self.store.commit(work.snap)
             return
@@ -520,12 +363,30 @@ class Syncer:
         # Nor does an item stamped in the future (a clock running ahead on LL2's side) raise
         # it past now, or past where an earlier run of this walk stopped near the present:
         # every later edit would sort below it and be skipped.
-        kept = min(mark, _stamp(now), reached.cap or mark) or None
+        kept = min(mark, stamp(now), reached.cap or mark) or None
         if kept != reached.stamp or reached.cap:
             work.snap = work.snap.with_sync(
                 stream.kind, changes=replace(reached, stamp=kept, cap=None)
             )
         work.snap = work.snap.with_sync(stream.kind, changes_at=now)
+
+    def _at_once(
+        self, stream: Stream, work: _Work, report: SyncReport, now: datetime, since: str, mark: str
+    ) -> Cursor | None:
+        """A pass from `since` whose overlap alone fills a page (a bulk edit below the mark)
+        first asks once, newest change first: the finished walk when that page holds every
+        change, None to walk as ever (see `quietpass`)."""
+        held = quietpass.held_since(work.snap, stream, since, now)
+        if not quietpass.worth_asking(held):
+            return None
+        params = quietpass.probe_params(stream, since, now)
+        page = self.client.page(stream.path, params, stream.parse)
+        if page is None:
+            return None
+        self._absorb(stream, work, page, report, now, "changed")
+        newest = quietpass.newest_if_complete(page, held, mark)
+        # Never past now (an item stamped in the future would hide the edits after it).
+        return None if newest is None else Cursor(min(newest, stamp(now)), done=True)
 
     def _history(self, work: _Work, report: SyncReport, now: datetime, eager: bool) -> None:
         """The backfill: pages of each unfinished history, paid only with requests the passes
@@ -535,7 +396,7 @@ class Syncer:
         if not ready:
             return
         spare = self.client.budget.status().remaining if eager else self._spare(work.snap, now)
-        ordered = _longest_waiting(ready, work.snap, "history_at")
+        ordered = longest_waiting(ready, work.snap, "history_at")
         for position, stream in enumerate(ordered):
             share = -(-spare // (len(ordered) - position))  # rounded up: one goes first
             if share <= 0:
@@ -592,7 +453,8 @@ class Syncer:
                 (RECONCILE, state.reconciled_at, self.settings.reconcile_minutes),
                 (CHANGES, state.changes_at, stream.incremental_minutes),
             ):
-                planned += _due_times(last, minutes, now, state.health(name).retry_at)
+                retry_at = self.pace.seen(state.health(name).retry_at, now, PASS_BACKOFF_CAP)
+                planned += due_times(self.pace.seen(last, now), minutes, now, retry_at)
         status = self.client.budget.status()
         return spare_requests(status, [t.timestamp() for t in planned], now.timestamp())
 
@@ -602,7 +464,7 @@ class Syncer:
         minutes = self.settings.audit_minutes
         states = [work.snap.sync(s.kind) for s in self.streams]
         last = max((st.audited_at for st in states if st.audited_at), default=None)
-        if not minutes or report.out_of_budget or not _due(last, now, minutes):
+        if not minutes or report.out_of_budget or not self._due(last, now, minutes):
             return
         if self._spare(work.snap, now) < 1:
             return
@@ -614,7 +476,7 @@ class Syncer:
         ]
         if not ready:
             return
-        stream = _longest_waiting(ready, work.snap, "audited_at")[0]
+        stream = longest_waiting(ready, work.snap, "audited_at")[0]
 
         def audit_page() -> None:
             cursor = work.snap.sync(stream.kind).audit
@@ -653,9 +515,9 @@ class Syncer:
             self._absorb(stream, work, page, report, now, phase)
             before = cursor
             if cursor.tie is not None and cursor.stamp is not None:
-                cursor = _after_tie_page(cursor, page, offset, size, down)
+                cursor = after_tie_page(cursor, page, offset, size, down)
             else:
-                cursor = _after_page(cursor, page, down)
+                cursor = after_page(cursor, page, down)
             if down:
                 state = work.snap.sync(stream.kind)
                 left = state.history_left
@@ -716,109 +578,16 @@ class _Work:
         self.pass_pages = self.pass_items = 0
 
 
-def _due(last: datetime | None, now: datetime, minutes: int) -> bool:
-    return last is None or now - last >= timedelta(minutes=minutes)
-
-
-def _longest_waiting_passes(
-    passes: list[tuple[Stream, str]], snap: Snapshot
-) -> list[tuple[Stream, str]]:
-    """Changes and history passes, the one that waited longest first."""
-
-    def waited(entry: tuple[Stream, str]) -> datetime:
-        stream, name = entry
-        return _last_done(snap, stream, "changes_at" if name == CHANGES else "history_at")
-
-    return sorted(passes, key=waited)
-
-
-def _longest_waiting(streams: list[Stream], snap: Snapshot, attribute: str) -> list[Stream]:
-    """Never-done first, then the oldest; ties keep the configured order."""
-    return sorted(streams, key=lambda stream: _last_done(snap, stream, attribute))
-
-
-def _last_done(snap: Snapshot, stream: Stream, attribute: str) -> datetime:
-    """When a stream's pass last ran (`attribute` of its state), naive; never: the minimum."""
-    when: datetime | None = getattr(snap.sync(stream.kind), attribute)
-    return when.replace(tzinfo=None) if when else datetime.min
-
-
-def _due_times(
-    last: datetime | None, minutes: int, now: datetime, retry_at: datetime | None = None
-) -> list[datetime]:
-    """When a pass run every `minutes` (last at `last`; failing, tried again at `retry_at`)
-    falls due in the coming hour."""
-    step = timedelta(minutes=minutes)
-    at = now if last is None else max(now, last + step)
-    if retry_at is not None:
-        at = max(now, retry_at)
-    times = []
-    while at < now + timedelta(hours=1):
-        times.append(at)
-        at += step
-    return times
-
-
-def _end_of(second: str) -> str:
-    """The last instant of a whole-second stamp, for an inclusive upper bound."""
-    return second.removesuffix("Z") + ".999999Z"
-
-
-def _stamp(moment: datetime) -> str:
-    """Whole seconds, UTC: the cursor's unit (a stamp's fraction never moves it)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_stamp(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-
-
-def _after_page(cursor: Cursor, page: Page, down: bool = False) -> Cursor:
-    """Where a keyset walk stands after one page asked from `cursor.stamp` onward (or, for
-    the history walking `down`, from `cursor.stamp` downward)."""
-    seconds = sorted({_stamp(s) for s in page.parsed.stamps}, reverse=down)
-    if page.is_last and down:
-        return Cursor(cursor.stamp, None, done=True)
-    if page.is_last:
-        newest = max([*seconds, cursor.stamp or ""]) or None
-        return Cursor(newest, None, done=True)
-    if not seconds:
-        raise UpstreamError("no-stamps", f"LL2 sent a full page without last_updated ({page.url})")
-    if len(seconds) > 1:
-        # Everything stamped before the last second is read; that second is asked again.
-        return Cursor(seconds[-1])
-    # A whole page in one second: read that second alone, by id.
-    return Cursor(seconds[0], tie=(0, 0))
-
-
-def _after_tie_page(
-    cursor: Cursor, page: Page, offset: int, size: int, down: bool = False
-) -> Cursor:
-    """Where the walk through one second's items stands after the page at `offset`; `size`
-    is the group's size the previous page reported (0 on the first)."""
-    assert cursor.stamp is not None
-    count = page.count if page.count is not None else size
-    left = size - count if size and count < size else 0
-    if left:
-        # Items of this second were edited again (they will be read at their new stamp):
-        # those after them moved up, and as many may have slid below `offset`. Back up.
-        return Cursor(cursor.stamp, tie=(max(0, offset - left), count))
-    if page.size == 0 or (page.next_url is None and offset + page.size >= count):
-        # The whole second is read: go on from the next one (the one below, walking down).
-        step = timedelta(seconds=-1 if down else 1)
-        return Cursor(_stamp(_parse_stamp(cursor.stamp) + step))
-    return Cursor(cursor.stamp, tie=(offset + page.size, count))
-
-
 def build_syncer(
     settings: Settings,
     store: Store,
     progress: Callable[[SyncProgress], None] | None = None,
     budget: Budget | None = None,
     on_request: Callable[[str, str], None] | None = None,
+    watch: ClockWatch | None = None,
 ) -> Syncer:
     """The syncer for these settings, with its client and the shared budget; `on_request`
-    hears of every upstream request (for /metrics)."""
+    hears of every upstream request (for /metrics), `watch` tells of clock steps."""
     budget = budget or RequestBudget(settings.data_dir, settings.requests_per_hour)
     client = LL2Client(settings, budget, on_request=on_request)
-    return Syncer(settings, store, client, progress=progress)
+    return Syncer(settings, store, client, progress=progress, pace=Pace(watch or ClockWatch()))

@@ -2,10 +2,12 @@
 snapshot, and answers `icalfeed sync` run by hand in a Redis deployment.
 
 Leadership (with Redis): the instance holding the lease syncs and shares the snapshot; the
-others follow it. The leader keeps the lease only while it is worth keeping: it steps down
-after `STEP_DOWN_AFTER` syncs in a row that all failed (its own route to LL2 may be what is
-broken) and its heartbeat stops renewing when its sync has made no progress for
-`STALL_LEASES` lease periods (a call that hangs), so another instance can try.
+others follow it, and take the lease as soon as it is free: told by the leader's release,
+or finding it free on their poll, every `FOLLOWER_POLL_SECONDS` whatever the tick. The
+leader keeps the lease only while it is worth keeping: it steps down when it cannot reach
+LL2 or its syncs keep failing (see `leadership`), and its heartbeat stops renewing when its
+sync has made no progress for `STALL_LEASES` lease periods (a call that hangs), so another
+instance can try.
 """
 
 from __future__ import annotations
@@ -17,15 +19,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from ..data.lease import Lease
-from .passes import Syncer, SyncProgress, SyncReport
+from .leadership import Standing
+from .passes import Syncer
+from .report import SyncProgress, SyncReport
 
 if TYPE_CHECKING:
     from ..data.handsync import HandRequest
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 3600.0
-STEP_DOWN_AFTER = 2
 STALL_LEASES = 3
+# How often a follower checks whether the lease is free (one Redis call), besides hearing of
+# a release at once: a leader that died without releasing is replaced within its lease's
+# time to live plus this, whatever the tick.
+FOLLOWER_POLL_SECONDS = 1.0
 
 
 class HandSync(Protocol):
@@ -53,18 +60,30 @@ class SyncScheduler:
         self.after_run = after_run
         self.lease = lease
         self.hand = hand
-        self.failures = 0
+        self.standing = Standing()
         self.last_report: SyncReport | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set to end the wait between two runs early
+        self._led = False  # the last run was this instance's, as the leader
         self._thread = threading.Thread(target=self._loop, name="icalfeed-sync", daemon=True)
         self._run_started: float | None = None  # monotonic; None between runs
         # Written by the heartbeat's thread only (`making_progress`).
         self._seen_requests = 0
         self._seen_at = 0.0
 
+    @property
+    def failures(self) -> int:
+        """Syncs in a row in which every pass tried failed (the back-off's exponent)."""
+        return self.standing.failures
+
+    @failures.setter
+    def failures(self, value: int) -> None:
+        self.standing.failures = value
+
     def start(self) -> None:
         if self.lease is not None:
             self.lease.start_heartbeat(self.making_progress)
+            self.lease.on_release(self._wake.set)
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -76,6 +95,7 @@ class SyncScheduler:
         """Ask nothing more of LL2 and give the lease back at once, so another instance
         leads while this one finishes (a late write of ours is refused by the lease check)."""
         self._stop.set()
+        self._wake.set()
         self.syncer.client.halt()
         if self.lease is not None:
             self.lease.release()
@@ -110,6 +130,7 @@ class SyncScheduler:
         try:
             if self.lease is not None and not self.lease.hold():
                 # Another instance leads: follow the snapshot it shares.
+                self._led = False
                 self.syncer.store.reload_if_changed()
                 report = SyncReport(not_run="another instance is the leader")
             else:
@@ -120,7 +141,11 @@ class SyncScheduler:
                 if not (store.unshared and store.republish_if_stale()):
                     store.reload_if_changed()
                     store.republish_if_stale()
-                report = self._sync(request)
+                fresh = self.lease is not None and not self._led
+                if fresh:
+                    log.info("this instance leads now (it holds the lease)")
+                self._led = True
+                report = self._sync(request, retry_unanswered=fresh)
             self.syncer.store.sync_error = None  # a crash is news only until a clean run
         except Exception as exc:  # a bug must not stop syncing for the life of the server
             log.exception("sync crashed")
@@ -133,17 +158,15 @@ class SyncScheduler:
             self._answer(request, report, self.syncer.store.published > published)
         # Passes back off one by one; the whole scheduler slows down only when every pass
         # it tried failed (LL2 down), not when one endpoint is broken.
-        self.failures = self.failures + 1 if report.error and not report.passes_ok else 0
+        self.standing.record(report)
         self.last_report = report
-        if self.lease is not None and self.lease.held and self.failures >= STEP_DOWN_AFTER:
-            pause = self.next_delay()
-            log.warning(
-                "%d syncs in a row failed; stepping down for %.0f s so another instance can try",
-                self.failures,
-                pause,
-            )
-            self.lease.step_down(pause)
-            self.failures = 0  # as a follower it only reads the shared snapshot
+        if self.lease is not None and self.lease.held:
+            stepping = self.standing.step_down_for(report, self.lease.ttl_seconds)
+            if stepping is not None:
+                pause, why = stepping
+                log.warning("%s; stepping down for %.0f s so another instance can try", why, pause)
+                self.lease.step_down(pause)
+                self._led = False
         if self.after_run is not None:
             try:
                 self.after_run()
@@ -151,7 +174,14 @@ class SyncScheduler:
                 log.exception("after-sync hook failed")
         return report
 
-    def _sync(self, request: HandRequest | None) -> SyncReport:
+    def _sync(self, request: HandRequest | None, *, retry_unanswered: bool) -> SyncReport:
+        self.syncer.retry_unanswered = retry_unanswered
+        try:
+            return self._sync_now(request)
+        finally:
+            self.syncer.retry_unanswered = False
+
+    def _sync_now(self, request: HandRequest | None) -> SyncReport:
         if request is None or self.hand is None:
             return self.syncer.run()
         hand = self.hand
@@ -190,12 +220,27 @@ class SyncScheduler:
         self.run_once()
         due = time.monotonic() + self.next_delay()
         # Wake at least every tick: a leader answers a hand sync within one tick, even
-        # while it backs off.
-        while not self._stop.wait(max(0.0, min(self.tick, due - time.monotonic()))):
+        # while it backs off; a follower checks the lease more often, and at once when
+        # told of a release.
+        while not self._stop.is_set():
+            wait = max(0.0, min(self.tick, due - time.monotonic()))
+            if self._following():
+                wait = min(wait, FOLLOWER_POLL_SECONDS)
+            self._wake.wait(wait)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             request = self._take_request()
-            if request is not None or time.monotonic() >= due:
+            if request is not None or time.monotonic() >= due or self._took_the_lease():
                 self.run_once(request)
                 due = time.monotonic() + self.next_delay()
+
+    def _following(self) -> bool:
+        return self.lease is not None and not self.lease.held
+
+    def _took_the_lease(self) -> bool:
+        """A follower that finds the lease free takes it (and syncs now)."""
+        return self.lease is not None and not self.lease.held and self.lease.hold()
 
 
 def hand_outcome(report: SyncReport, shared: bool, problem: str | None) -> tuple[bool, str]:

@@ -91,7 +91,13 @@ def start_syncing(app: Flask) -> SyncScheduler:
     shared: Shared = app.extensions[SHARED]
     counted = runtime.metrics.upstream_request if runtime.metrics else None
     runtime.scheduler = SyncScheduler(
-        build_syncer(runtime.settings, runtime.store, budget=shared.budget, on_request=counted),
+        build_syncer(
+            runtime.settings,
+            runtime.store,
+            budget=shared.budget,
+            on_request=counted,
+            watch=runtime.clock,
+        ),
         runtime.settings.sync_tick_seconds,
         after_run=runtime.warm,
         lease=shared.lease,

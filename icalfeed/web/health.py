@@ -6,8 +6,9 @@ synced — a server, a follower's leader, a hand-run `icalfeed sync` — and the
 shared one, so every process on the data dir or the Redis reports the same facts.
 
 Status: `ok`; `degraded` (data served, but a sync pass is failing, storage has a problem,
-or no synced data yet); `stale` (no successful sync of a stream for longer than
-`ICALFEED_STALE_FACTOR` times its interval); `unavailable` (nothing to serve, 503).
+the wall clock stepped in the last hour, or no synced data yet); `stale` (no successful
+sync of a stream for longer than `ICALFEED_STALE_FACTOR` times its interval);
+`unavailable` (nothing to serve, 503).
 
 Whatever the disk, the lock files or Redis hold, the report is made (a problem reading
 them is one more short reason in `last_error`), and no text in it names a server path, an
@@ -21,6 +22,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..base.clockstep import ClockStep
 from ..base.disclosure import hosts_of, public_text
 from ..data.syncstate import SyncState
 from ..feeds.asof import sample_times
@@ -62,7 +64,8 @@ def health_report(runtime: Runtime, now: datetime) -> tuple[dict[str, Any], int]
     budget = budget_status(runtime)
     report = runtime.scheduler.last_report if runtime.scheduler else None
     stale = [kind for kind in kinds if _stale(runtime, states[kind], kind, now)]
-    last_error = _problems(runtime, budget)
+    step = _clock_step(runtime, budget)
+    last_error = _problems(runtime, budget, step)
     if not snapshot.entries:
         status = "unavailable"
     elif stale:
@@ -79,12 +82,17 @@ def health_report(runtime: Runtime, now: datetime) -> tuple[dict[str, Any], int]
         "events": snapshot.count(Event.kind),
         "launches": snapshot.count(Launch.kind),
         "data_version": snapshot.version,
-        "snapshot_age_seconds": round((now - synced).total_seconds()) if synced else None,
+        "snapshot_age_seconds": max(0, round((now - synced).total_seconds())) if synced else None,
         "last_sync": _iso(last_sync),
         "last_error": last_error,
         "stale_streams": stale,
         "offline": settings.offline,
         "role": runtime.role,
+        # A step of the wall clock found in the last hour: the sync keeps its pace and the
+        # budget its hour, but times shown here may be off by it.
+        "clock_step": (
+            {"seconds": round(step.seconds), "found_at": _iso_ts(step.at)} if step else None
+        ),
         # Every kind this service syncs has its history (per kind: `streams`).
         "backfill_complete": all(states[kind].backfill_complete for kind in kinds),
         "streams": {kind: _stream(runtime, state, kind, budget) for kind, state in states.items()},
@@ -111,9 +119,17 @@ def budget_status(runtime: Runtime) -> BudgetStatus:
         return BudgetStatus(limit, limit, None, next_at, problem=BUDGET_UNKNOWN)
 
 
-def _problems(runtime: Runtime, budget: BudgetStatus) -> str | None:
-    """Every problem now, in public words: failing passes, a crash, storage, the budget."""
-    found = [runtime.store.last_error, budget.problem]
+def _clock_step(runtime: Runtime, budget: BudgetStatus) -> ClockStep | None:
+    """The last step of the wall clock found in the last hour: by this process, or by any
+    process of the data dir (the budget file records it)."""
+    steps = [s for s in (runtime.clock.recent(), budget.clock_step) if s is not None]
+    return max(steps, key=lambda s: s.at, default=None)
+
+
+def _problems(runtime: Runtime, budget: BudgetStatus, step: ClockStep | None) -> str | None:
+    """Every problem now, in public words: failing passes, a crash, storage, the budget, a
+    step of the clock."""
+    found = [runtime.store.last_error, budget.problem, step.reason() if step else None]
     parts = [part for text in found if text for part in text.split("; ")]
     unique = list(dict.fromkeys(parts))  # the disk or Redis may say the same twice
     return _public(runtime, "; ".join(unique)) if unique else None

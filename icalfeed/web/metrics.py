@@ -35,7 +35,7 @@ from ..ll2.budget import Budget
 from ..ll2.models import Event, Launch
 from ..serving.fastpath import FEED_PATH
 from ..serving.observe import OUTCOME, Headers
-from ..sync.passes import AUDIT, CHANGES, RECONCILE
+from ..sync.report import AUDIT, CHANGES, RECONCILE
 
 T = TypeVar("T")
 ROUTES = ("feed_ics", "feed_json", "page", "widget", "static", "healthz", "metrics", "other")

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 
+from ..base.clockstep import ClockWatch
 from ..base.config import Settings
 from ..base.freememory import release_free_memory
 from ..data.store import Store, utcnow
@@ -35,6 +36,8 @@ class Runtime:
     # A new release may render the same data differently: nothing it serves is older.
     started_at: datetime = field(default_factory=lambda: utcnow().replace(microsecond=0))
     scheduler: SyncScheduler | None = None
+    # Steps of the wall clock this process saw (/healthz names them; the sync's pace).
+    clock: ClockWatch = field(default_factory=ClockWatch)
     warmed_version: str | None = None
     metrics: Metrics | None = None  # None with ICALFEED_METRICS=0
     admission: Admission = field(init=False)
