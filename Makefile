@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ICSCHECK_SRC ?= ../shared/icscheck
 ICSCHECK := .cache/icscheck
 
-.PHONY: run test lint format install install-test icscheck browser axe redis nginx sample lock audit bench clean
+.PHONY: run test lint format install install-test icscheck browser axe redis nginx sample lock audit bench clean mutation
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -28,11 +28,25 @@ run: install
 	$(BIN)/icalfeed serve
 
 # The iCalendar validation harness (six parsers + RFC lint) lives in ../shared; it installs into
-# its own folder, so a private copy keeps the shared one untouched.
+# its own folder, so a private copy keeps the shared one untouched. `.ready` is written only
+# once the install is checked: the good sample passes all seven checks and a broken one
+# fails. Without ../shared/icscheck this says so, and the tests that need the harness skip
+# with the reason; with it (as in CI), a failed install fails here, and `make test` makes
+# those tests fail rather than skip (ICALFEED_REQUIRE_ICSCHECK).
+REQUIRE_ICSCHECK := $(if $(wildcard $(ICSCHECK_SRC)/validate_ics.sh),1,0)
 icscheck:
-	@if [ -d "$(ICSCHECK_SRC)" ] && [ ! -f "$(ICSCHECK)/.ready" ]; then \
-		rm -rf $(ICSCHECK) && mkdir -p .cache && cp -r $(ICSCHECK_SRC) $(ICSCHECK) && \
-		chmod -R u+w $(ICSCHECK) && $(ICSCHECK)/setup.sh && touch $(ICSCHECK)/.ready; \
+	@if [ ! -f "$(ICSCHECK_SRC)/validate_ics.sh" ]; then \
+		echo "icscheck: $(ICSCHECK_SRC) not found: the tests that need the validation harness will skip (pytest -rs says so)"; \
+	elif [ ! -f "$(ICSCHECK)/.ready" ]; then \
+		rm -rf $(ICSCHECK) && mkdir -p $(dir $(ICSCHECK)) && cp -r $(ICSCHECK_SRC) $(ICSCHECK) && \
+		chmod -R u+w $(ICSCHECK) && \
+		{ $(ICSCHECK)/setup.sh || { echo "icscheck: setup.sh failed; $(ICSCHECK) is not ready" >&2; exit 1; }; } && \
+		out=$$($(ICSCHECK)/validate_ics.sh $(ICSCHECK)/samples/good.ics) && \
+		[ "$$(printf '%s\n' "$$out" | grep -cE '^[a-z.-]+ +OK')" = 7 ] || \
+		{ printf '%s\n' "$$out" >&2; echo "icscheck: the good sample does not pass all seven checks; $(ICSCHECK) is not ready" >&2; exit 1; }; \
+		if $(ICSCHECK)/validate_ics.sh $(ICSCHECK)/samples/b2_missing_required.ics >/dev/null 2>&1; then \
+		echo "icscheck: a broken sample passed; $(ICSCHECK) is not ready" >&2; exit 1; fi; \
+		touch $(ICSCHECK)/.ready && echo "icscheck: installed and checked in $(ICSCHECK)"; \
 	fi
 
 # Browser tests drive Debian's chromium through Playwright (no browser download). As root
@@ -80,7 +94,16 @@ format: install-test
 	$(BIN)/ruff check --fix .
 
 test: install-test icscheck browser axe redis nginx lint
-	$(BIN)/python -m pytest -q
+	ICALFEED_REQUIRE_ICSCHECK=$(REQUIRE_ICSCHECK) $(BIN)/python -m pytest -q
+
+# Mutation testing of the core (mutmut; minutes, so not part of `make test`): the score per
+# module and the surviving mutants; a module whose score dropped below
+# tests/mutation-score.json fails it. BUDGET (seconds, default 3600) bounds a run, CHILDREN
+# (default 2) the workers; a run cut short goes on where it stopped the next time.
+# `make mutation UPDATE=1` records the new scores; SURVIVORS=1 keeps the last results and
+# checks again only the mutants they did not kill (after adding tests).
+mutation: install-test
+	$(BIN)/python scripts/mutation.py run $(if $(UPDATE),--update) $(if $(SURVIVORS),--survivors)
 
 # Rebuild the packaged offline sample from the real LL2 JSON in ../shared.
 sample: install
@@ -107,4 +130,4 @@ audit: $(BIN)/python
 	$(BIN)/python scripts/audit_deps.py requirements.lock
 
 clean:
-	rm -rf $(VENV) .cache var build *.egg-info test-artifacts
+	rm -rf $(VENV) .cache var build *.egg-info test-artifacts .mutation

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +23,51 @@ from icalfeed.web import runtime as runtime_module
 pytest_plugins = ["redistools"]  # the redis_url and rclient fixtures
 
 ICSCHECK = Path(__file__).resolve().parents[1] / ".cache" / "icscheck" / "validate_ics.sh"
+# Set by `make test` when ../shared/icscheck is there to install from (as in CI): a test
+# that needs the harness then fails instead of skipping.
+REQUIRE_ICSCHECK = os.environ.get("ICALFEED_REQUIRE_ICSCHECK") == "1"
+
+
+def icscheck_missing() -> str | None:
+    """Why the validation harness (six parsers and the strict RFC lint) cannot run here, or
+    None when `make icscheck` installed it and checked it works (its `.ready` marker)."""
+    folder = ICSCHECK.parent
+    if not folder.is_dir():
+        return f"validation harness not installed in {folder} (run `make icscheck`)"
+    if not (folder / ".ready").exists():
+        return f"validation harness in {folder} is not ready: its install failed or was cut short"
+    missing = [
+        name
+        for name in ("validate_ics.sh", "venv/bin/python", "node_modules", "checkers/ics_lint.py")
+        if not (folder / name).exists()
+    ]
+    if missing:
+        return f"validation harness in {folder} lacks {', '.join(missing)}"
+    return None
+
+
+def need_icscheck() -> Path:
+    """The harness's validate_ics.sh; a test without it is skipped with the reason, or
+    fails when the harness is required (`make test` with ../shared/icscheck, CI)."""
+    reason = icscheck_missing()
+    if reason is not None:
+        if REQUIRE_ICSCHECK:
+            pytest.fail(f"{reason}; required here (ICALFEED_REQUIRE_ICSCHECK=1)")
+        pytest.skip(reason)
+    return ICSCHECK
+
+
+def validate_ics(*paths: Path) -> str:
+    """Every file through the six parsers and the lint: none may say ERROR; their output."""
+    script = need_icscheck()
+    result = subprocess.run(
+        [str(script), *map(str, paths)], capture_output=True, text=True, timeout=900
+    )
+    verdicts = [line.split()[:2] for line in result.stdout.splitlines() if line[:1].isalpha()]
+    assert len(verdicts) == 7 * len(paths), result.stdout[-3000:] + result.stderr[-2000:]
+    assert [v for v in verdicts if v[1] == "ERROR"] == [], result.stdout[-4000:]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    return result.stdout
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from icalfeed.ll2.budget import WINDOW_SECONDS, RequestBudget
+from icalfeed.ll2.budget import (
+    WINDOW_SECONDS,
+    BudgetStatus,
+    RequestBudget,
+    next_request_time,
+    spare_requests,
+)
 
 
 class Clock:
@@ -161,3 +167,244 @@ def test_processes_sharing_a_data_dir_share_one_budget(tmp_path):
     for worker in workers:
         worker.join(10)
     assert granted == 12
+
+
+# ------------------------------------------------ the pause and the horizon (file budget)
+# The Redis budget keeps the same rules (tests/test_review.py, tests/test_redis.py); these
+# hold for the file every single-machine deployment uses, with no server needed.
+
+
+def test_a_shorter_pause_never_shortens_a_longer_one(tmp_path):
+    clock = Clock()
+    budget = RequestBudget(tmp_path, 12, clock)
+    budget.pause_until(clock.now + 900)
+    budget.pause_until(clock.now + 60)  # a second 429 asking for less
+    assert budget.status().paused_until == clock.now + 900
+    clock.now += 61
+    assert not budget.try_spend() and budget.status().next_request_at == clock.now + 839
+    budget.pause_until(clock.now + 1800)  # a longer one does extend it
+    assert budget.status().paused_until == clock.now + 1800
+
+
+def test_an_expired_pause_is_not_active(tmp_path):
+    clock = Clock()
+    budget = RequestBudget(tmp_path, 12, clock)
+    budget.pause_until(clock.now + 600)
+    clock.now += 600  # the pause ends now: not "until and including"
+    status = budget.status()
+    assert status.paused_until is None and status.next_request_at == clock.now
+    assert budget.try_spend()
+    assert RequestBudget(tmp_path, 12, clock).status().paused_until is None
+
+
+def test_stamps_from_the_future_still_count(tmp_path):
+    """A clock that moved back: requests stamped "later" were still sent, so they are
+    counted (as made now, #31: the ceiling holds) until they have left the hour."""
+    clock = Clock()
+    budget = RequestBudget(tmp_path, 2, clock)
+    assert budget.try_spend() and budget.try_spend()
+    clock.now -= 600  # NTP stepped the clock back ten minutes
+    status = budget.status()
+    assert status.used == 2 and status.remaining == 0
+    assert not budget.try_spend()
+    assert status.next_request_at == clock.now + WINDOW_SECONDS
+    clock.now += WINDOW_SECONDS  # an hour from the step on, they have left
+    assert budget.try_spend()
+
+
+def test_stamps_leave_the_window_after_exactly_an_hour(tmp_path):
+    clock = Clock()
+    budget = RequestBudget(tmp_path, 1, clock)
+    assert budget.try_spend()
+    clock.now += WINDOW_SECONDS - 1
+    assert budget.status().used == 1 and not budget.try_spend()
+    clock.now += 1  # an hour on, to the second: it has left
+    assert budget.status().used == 0 and budget.try_spend()
+
+
+def _status(limit: int, stamps=(), paused_until=None, now: float = 1_000_000.0) -> BudgetStatus:
+    return BudgetStatus(
+        limit,
+        len(stamps),
+        paused_until,
+        next_request_time(list(stamps), limit, paused_until, now),
+        tuple(stamps),
+    )
+
+
+NOW = 1_000_000.0
+
+
+def test_spare_requests_leave_room_for_the_planned_ones():
+    assert spare_requests(_status(10), [], NOW) == 10
+    assert spare_requests(_status(10), [NOW + 60, NOW + 120], NOW) == 8
+    # Three sent 50 minutes ago are still in the hour of a request planned 5 minutes on.
+    sent = [NOW - 3000] * 3
+    assert spare_requests(_status(10, sent), [NOW + 300], NOW) == 6
+    # ... but they have left the hour of one planned 20 minutes on.
+    assert spare_requests(_status(10, sent), [NOW + 1200], NOW) == 7
+    assert spare_requests(_status(3, [NOW - 10] * 3), [], NOW) == 0
+
+
+def test_spare_requests_are_none_while_a_pause_is_active():
+    assert spare_requests(_status(10, paused_until=NOW + 60), [], NOW) == 0
+    # The pause outlasts every planned request too: still none to spare.
+    assert spare_requests(_status(10, paused_until=NOW + 60), [NOW + 3000], NOW) == 0
+
+
+def test_spare_requests_only_plan_for_the_coming_hour():
+    """A request planned an hour or more from now does not hold back one sent now: by then,
+    the one sent now has left its hour."""
+    beyond = [NOW + WINDOW_SECONDS, NOW + WINDOW_SECONDS + 5, NOW + 2 * WINDOW_SECONDS]
+    assert spare_requests(_status(2), beyond, NOW) == 2
+    assert spare_requests(_status(2), [NOW + WINDOW_SECONDS - 1], NOW) == 1
+
+
+def test_spare_requests_count_planned_ones_in_the_same_hour():
+    # Two planned within the hour of each other: the second's hour holds the first too.
+    assert spare_requests(_status(3), [NOW + 10, NOW + 20], NOW) == 1
+    # Planned ones an hour apart do not crowd each other out.
+    assert spare_requests(_status(2), [NOW + 10, NOW + 10 + WINDOW_SECONDS - 1], NOW) == 1
+    # Never below zero, however much is planned.
+    assert spare_requests(_status(2), [NOW + 1, NOW + 2, NOW + 3], NOW) == 0
+
+
+def test_next_request_time():
+    assert next_request_time([], 2, None, NOW) == NOW
+    assert next_request_time([NOW - 100], 2, None, NOW) == NOW
+    assert next_request_time([NOW - 100, NOW - 50], 2, None, NOW) == NOW - 100 + WINDOW_SECONDS
+    assert next_request_time([NOW - 100, NOW - 50, NOW - 10], 2, None, NOW) == (
+        NOW - 50 + WINDOW_SECONDS
+    )
+    assert next_request_time([], 0, None, NOW) == float("inf")
+    assert next_request_time([], 2, NOW + 5, NOW) == NOW + 5
+    assert next_request_time([NOW - 100, NOW - 50], 2, NOW + 5, NOW) == NOW - 100 + WINDOW_SECONDS
+    assert next_request_time([], 2, NOW - 5, NOW) == NOW  # a pause that is over
+
+
+def test_status_remaining_is_never_negative():
+    assert _status(2, [NOW] * 3).remaining == 0
+    assert _status(5, [NOW] * 2).remaining == 3
+
+
+def test_a_refund_gives_back_this_threads_last_request_once(tmp_path):
+    clock = Clock()
+    budget = RequestBudget(tmp_path, 2, clock)
+    budget.refund()  # nothing spent yet: nothing to give back
+    assert budget.try_spend() and budget.try_spend() and not budget.try_spend()
+    budget.refund()
+    assert budget.status().used == 1
+    budget.refund()  # once only: the other request was sent
+    assert budget.status().used == 1 and budget.try_spend()
+    # Another thread's refund gives back nothing of this one's.
+    import threading
+
+    other = threading.Thread(target=budget.refund)
+    other.start()
+    other.join()
+    assert budget.status().used == 2
+    clock.now += WINDOW_SECONDS  # the stamps left the hour: a late refund removes nothing
+    budget.refund()
+    assert budget.status().used == 0
+
+
+def test_the_budget_file_and_its_lock(tmp_path):
+    clock = Clock()
+    budget = RequestBudget(tmp_path, 3, clock)
+    assert budget.try_spend()
+    budget.pause_until(clock.now + 60)
+    assert (tmp_path / "budget.lock").exists()  # the lock every process takes
+    assert json.loads((tmp_path / "budget.json").read_text()) == {
+        "requests": [clock.now],
+        "paused_until": clock.now + 60,
+    }
+    status = budget.status()
+    assert status.problem is None and status.stamps == (clock.now,)
+    # A file some older version wrote without a list of requests: none spent.
+    (tmp_path / "budget.json").write_text('{"paused_until": null}')
+    assert budget.status().used == 0 and budget.try_spend()
+
+
+def test_a_damaged_file_reads_as_a_full_hour_in_the_status_too(tmp_path):
+    clock = Clock()
+    budget = RequestBudget(tmp_path, 4, clock)
+    (tmp_path / "budget.json").write_text('{"requests": ["x"]}')
+    status = budget.status()
+    assert status.used == 4 and status.remaining == 0
+    assert status.next_request_at == clock.now + WINDOW_SECONDS
+
+
+def test_a_data_dir_that_refuses_the_lock_still_tells_the_status(tmp_path, monkeypatch):
+    import contextlib
+
+    from icalfeed.base.locks import DataDirError
+    from icalfeed.ll2 import budget as budget_module
+
+    clock = Clock()
+    budget = RequestBudget(tmp_path, 3, clock)
+    assert budget.try_spend()
+
+    @contextlib.contextmanager
+    def refused(path):
+        raise DataDirError(30, "storage: read-only")
+        yield
+
+    monkeypatch.setattr(budget_module, "file_lock", refused)
+    status = budget.status()
+    assert status.problem == "storage: read-only" and status.used == 1
+    budget.pause_until(clock.now + 60)  # logged, not raised
+    budget.refund()  # logged, not raised
+
+
+def test_a_file_that_cannot_be_written_is_a_data_dir_error(tmp_path, monkeypatch):
+    import errno
+
+    from icalfeed.base.locks import DataDirError
+    from icalfeed.ll2 import budget as budget_module
+
+    budget = RequestBudget(tmp_path, 3, Clock())
+
+    def read_only(path, data):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(budget_module, "replace_file", read_only)
+    try:
+        budget.try_spend()
+    except DataDirError as exc:
+        assert exc.errno == errno.EROFS and "read-only" in str(exc)
+    else:
+        raise AssertionError("no DataDirError")
+
+
+def test_next_request_time_with_a_limit_of_one():
+    assert next_request_time([NOW - 100], 1, None, NOW) == NOW - 100 + WINDOW_SECONDS
+
+
+def test_a_request_an_hour_before_a_planned_one_has_left_its_hour():
+    """The same edge as the window's: a stamp exactly an hour before a planned request is
+    out of that request's hour."""
+    planned = NOW + 300
+    assert spare_requests(_status(1, [planned - WINDOW_SECONDS]), [planned], NOW) == 0
+    assert spare_requests(_status(2, [planned - WINDOW_SECONDS]), [planned], NOW) == 1
+    assert spare_requests(_status(2, [planned - WINDOW_SECONDS + 1]), [planned], NOW) == 0
+
+
+def test_a_spend_after_a_pause_keeps_it_should_the_clock_step_back(tmp_path):
+    """The pause is the upstream's, in wall-clock time: a spend after it ends leaves it on
+    file, so a clock stepped back to before its end is paused again."""
+    clock = Clock()
+    budget = RequestBudget(tmp_path, 5, clock)
+    budget.pause_until(clock.now + 600)
+    clock.now += 700
+    assert budget.try_spend()
+    clock.now -= 300  # NTP stepped back to inside the pause
+    assert not budget.try_spend() and budget.status().paused_until == clock.now + 200
+
+
+def test_a_refund_keeps_the_pause(tmp_path):
+    clock = Clock()
+    budget = RequestBudget(tmp_path, 5, clock)
+    assert budget.try_spend()
+    budget.pause_until(clock.now + 600)  # the request sent was answered 429
+    budget.refund()
+    assert budget.status().paused_until == clock.now + 600

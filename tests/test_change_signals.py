@@ -388,3 +388,50 @@ def test_a_new_release_never_dates_new_bytes_before_an_old_answer(tmp_path, monk
     assert answer.body != old.body
     assert parsedate_to_datetime(answer.modified) > parsedate_to_datetime(old.modified)
     assert conditional(new, url, old, "since") == 200
+
+
+def test_last_modified_rounds_a_sub_second_change_up():
+    """HTTP dates have whole seconds: data changed at 12:00:00.250 is dated 12:00:01, never
+    12:00:00, or a client holding an answer from 12:00:00.100 would be told "not modified"."""
+    from icalfeed.feeds.freshness import AnswerDates
+
+    dates = AnswerDates()
+    changed = datetime(2026, 11, 1, 12, 0, 0, 250_000, tzinfo=UTC)
+    later = changed + timedelta(minutes=5)
+    assert dates.last_modified("q", "etag-1", changed, later) == datetime(
+        2026, 11, 1, 12, 0, 1, tzinfo=UTC
+    )
+    # A whole second stays as it is; the same bytes keep their date whatever `changed` says.
+    whole = datetime(2026, 11, 1, 13, 0, 0, tzinfo=UTC)
+    assert dates.last_modified("r", "etag-1", whole, later + timedelta(hours=1)) == whole
+    assert dates.last_modified("q", "etag-1", whole, later + timedelta(hours=1)) == datetime(
+        2026, 11, 1, 12, 0, 1, tzinfo=UTC
+    )
+    # Just after a whole second (1 µs) is still rounded up, and a date equal to now is sent.
+    tiny = datetime(2026, 11, 1, 14, 0, 0, 1, tzinfo=UTC)
+    up = datetime(2026, 11, 1, 14, 0, 1, tzinfo=UTC)
+    assert dates.last_modified("s", "etag-1", tiny, up) == up
+
+
+def test_a_sub_second_commit_is_never_answered_304_for_an_older_answer(tmp_path):
+    """Through the routes, with a clock that has sub-second times: a client holding the
+    answer from before a commit in the same second gets the new bytes, not a 304."""
+    from icalfeed.feeds.freshness import AnswerDates
+
+    service = start_service(tmp_path)
+    service.clock.now = service.clock.now.replace(microsecond=100_000)
+    url = f"/events.ics?{ALL}"
+    before = fetch(service, url)
+    event = events(service.snapshot)[0]
+    renamed = raw_copy(service.snapshot, f"event:{event.id}", name="Renamed in the same second")
+    # Committed 0.4 s later, inside the same second as the answer the client holds.
+    service.commit(service.snapshot.merge(renamed, service.clock.now)[0], seconds=0.4)
+    service.clock.now += timedelta(seconds=2)  # the new answer's date is in the past now
+    # Answered by another instance (or after a restart): no memory of the earlier answer,
+    # the date of the change alone decides.
+    current_runtime(service.app).answers = AnswerDates()
+    after = fetch(service, url)
+    assert after.body != before.body
+    assert parsedate_to_datetime(after.modified) > parsedate_to_datetime(before.modified)
+    assert conditional(service, url, before, "since") == 200
+    assert conditional(service, url, after, "since") == 304

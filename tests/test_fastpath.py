@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 
 import pytest
 from icalendar import Calendar
@@ -93,3 +94,96 @@ def test_only_feeds_and_only_successes_are_stored(client, layer):
     assert layer.hits == 0
     response = client.get("/events.ics?type=docking&year=1999")
     assert Calendar.from_ical(response.data).walk("VEVENT") == []
+
+
+def stored(client, layer):
+    """A plain GET stores the answer; the next requests are the fast path's to answer."""
+    first = client.get(URL)
+    assert first.status_code == 200 and layer.hits == 0
+    return first
+
+
+def test_if_none_match_star_is_304_on_the_fast_path(client, layer):
+    stored(client, layer)
+    star = client.get(URL, headers={"If-None-Match": "*"})
+    assert layer.hits == 1 and star.status_code == 304 and star.data == b""
+
+
+def test_weak_tags_match_on_the_fast_path(client, layer):
+    """If-None-Match compares weakly (RFC 9110 §13.1.2): W/"<our tag>" is our tag."""
+    etag = stored(client, layer).headers["ETag"]
+    weak = client.get(URL, headers={"If-None-Match": f"W/{etag}"})
+    listed = client.get(URL, headers={"If-None-Match": f'W/"other", W/{etag}'})
+    other = client.get(URL, headers={"If-None-Match": 'W/"other"'})
+    assert layer.hits == 3
+    assert weak.status_code == 304 and listed.status_code == 304
+    assert other.status_code == 200 and other.headers["ETag"] == etag
+
+
+def test_if_modified_since_on_the_fast_path(client, layer):
+    first = stored(client, layer)
+    modified = parsedate_to_datetime(first.headers["Last-Modified"])
+    earlier = format_datetime(modified - timedelta(seconds=1), usegmt=True)
+    later = format_datetime(modified + timedelta(days=1), usegmt=True)
+    assert client.get(URL, headers={"If-Modified-Since": earlier}).status_code == 200
+    assert client.get(URL, headers={"If-Modified-Since": later}).status_code == 304
+    # If-None-Match decides when both are sent (RFC 9110 §13.1.3).
+    both = {"If-None-Match": '"other"', "If-Modified-Since": later}
+    assert client.get(URL, headers=both).status_code == 200
+    assert layer.hits == 3
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["through-flask", "stored"])
+def test_if_unmodified_since_before_the_last_change_is_412(client, layer, fast):
+    """RFC 9110 §13.1.4: a client that would act on the feed as it was at a date before its
+    last change is told 412, whether or not the answer is stored."""
+    probe = client.get(URL, headers={"If-None-Match": '"probe"'})  # never stored
+    if fast:
+        stored(client, layer)
+    modified = parsedate_to_datetime(probe.headers["Last-Modified"])
+    before = format_datetime(modified - timedelta(seconds=1), usegmt=True)
+    since = format_datetime(modified, usegmt=True)
+    failed = client.get(URL, headers={"If-Unmodified-Since": before})
+    assert failed.status_code == 412 and failed.data == b"412 precondition failed\n"
+    held = client.get(URL, headers={"If-Unmodified-Since": since})
+    assert held.status_code == 200 and held.data == probe.data
+    assert layer.hits == 0  # preconditions always go to Flask
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["through-flask", "stored"])
+def test_if_match(client, layer, fast):
+    """RFC 9110 §13.1.1: strong comparison, and "*" matches a feed that exists."""
+    probe = client.get(URL, headers={"If-None-Match": '"probe"'})
+    if fast:
+        stored(client, layer)
+    etag = probe.headers["ETag"]
+    for header, status in (
+        ("*", 200),
+        (etag, 200),
+        (f'"other", {etag}', 200),
+        (f"W/{etag}", 412),  # a weak tag never matches strongly
+        ('"other"', 412),
+    ):
+        response = client.get(URL, headers={"If-Match": header})
+        assert response.status_code == status, header
+    # If-Match holds, If-None-Match then decides: the client has these bytes.
+    both = client.get(URL, headers={"If-Match": etag, "If-None-Match": etag})
+    assert both.status_code == 304
+    # If-Match decides; If-Unmodified-Since is then ignored (§13.2.2).
+    old = "Mon, 01 Jan 2001 00:00:00 GMT"
+    assert client.get(URL, headers={"If-Match": etag, "If-Unmodified-Since": old}).status_code == (
+        200
+    )
+    assert layer.hits == 0
+
+
+def test_a_gzipped_answer_has_its_own_tag_for_preconditions(client):
+    zipped = client.get(URL, headers={"Accept-Encoding": "gzip"})
+    plain = client.get(URL)
+    assert zipped.headers["ETag"] != plain.headers["ETag"]
+    gz = {"Accept-Encoding": "gzip"}
+    assert client.get(URL, headers={**gz, "If-Match": zipped.headers["ETag"]}).status_code == 200
+    assert client.get(URL, headers={**gz, "If-Match": plain.headers["ETag"]}).status_code == 412
+    assert (
+        client.get(URL, headers={**gz, "If-None-Match": zipped.headers["ETag"]}).status_code == 304
+    )

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from conftest import ICSCHECK, REQUIRE_ICSCHECK, icscheck_missing, need_icscheck
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
@@ -42,9 +43,8 @@ from icalfeed.feeds.output import render_feed
 from icalfeed.feeds.query import EVENTS_ONLY, EVERYTHING, KNOWN, LAUNCHES_ONLY, FeedQuery
 from icalfeed.ll2.models import parse_events, parse_launches
 
-ICSCHECK = Path(__file__).resolve().parents[1] / ".cache" / "icscheck"
-LINT = ICSCHECK / "checkers" / "ics_lint.py"
-LINT_PYTHON = ICSCHECK / "venv" / "bin" / "python"
+LINT = ICSCHECK.parent / "checkers" / "ics_lint.py"
+LINT_PYTHON = ICSCHECK.parent / "venv" / "bin" / "python"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 DAY = datetime(2026, 11, 25, tzinfo=UTC)
 ALL = "start=1950-01-01"
@@ -515,7 +515,8 @@ def ll2_events(draw: st.DrawFn, event_id: int | None = None) -> dict[str, Any]:
 
 
 def _load_lint() -> ModuleType | None:
-    if not LINT.exists():
+    """The harness's strict lint, in this process, when `make icscheck` installed it."""
+    if icscheck_missing() is not None:
         return None
     spec = importlib.util.spec_from_file_location("icalfeed_fuzz_ics_lint", LINT)
     assert spec and spec.loader
@@ -546,6 +547,8 @@ def check_ics(body: bytes) -> Calendar:
     if ics_lint is not None:
         errors = [f.render() for f in ics_lint.Linter(body).run() if f.severity == "E"]
         assert errors == [], errors
+    elif REQUIRE_ICSCHECK:
+        pytest.fail(f"the strict lint is required here: {icscheck_missing()}")
     return calendar
 
 
@@ -621,16 +624,17 @@ def test_random_ll2_events_parse_merge_and_render(tmp_path):
 
     check()
     assert kept, "no example produced a calendar with events"
-    if LINT_PYTHON.exists():
-        # The richest and the longest bodies, linted exactly as the validator harness does.
-        chosen = sorted(kept, key=lambda k: (k[0], len(k[1])))[-4:]
-        chosen += sorted(kept, key=lambda k: len(k[1]))[-4:]
-        paths = []
-        for number, (_, body) in enumerate(chosen):
-            path = tmp_path / f"fuzz{number}.ics"
-            path.write_bytes(body)
-            paths.append(path)
-        lint_files(paths)
+    # Last: the richest and the longest bodies, linted exactly as the validator harness does
+    # (or a skip that says why).
+    need_icscheck()
+    chosen = sorted(kept, key=lambda k: (k[0], len(k[1])))[-4:]
+    chosen += sorted(kept, key=lambda k: len(k[1]))[-4:]
+    paths = []
+    for number, (_, body) in enumerate(chosen):
+        path = tmp_path / f"fuzz{number}.ics"
+        path.write_bytes(body)
+        paths.append(path)
+    lint_files(paths)
 
 
 @settings(FUZZ, max_examples=100)
@@ -858,8 +862,16 @@ def test_overflowing_values_never_abort_the_page(changes, kept):
 
 
 def test_a_lone_surrogate_is_replaced():
-    body = _render_one(description=json.loads('"Launch \\ud83d"'))
-    check_ics(body)
+    """A cut-off emoji (a lone surrogate) becomes one "?", where it was: not dropped, which
+    would join the words around it, and nothing else of the text changes."""
+    body = _render_one(
+        description=json.loads('"Launch \\ud83d at dawn"'), name=json.loads('"Go\\udc00!"')
+    )
+    (vevent,) = check_ics(body).walk("VEVENT")
+    assert "\n\nLaunch ? at dawn\n" in str(vevent["DESCRIPTION"])
+    assert str(vevent["SUMMARY"]) == "Go?!"
+    ((item, record),) = parse_events([{**BASE, "name": json.loads('"\\ud83dX"')}]).items
+    assert item.name == record["name"] == "?X"  # the stored record too (written to disk)
 
 
 @pytest.mark.parametrize(

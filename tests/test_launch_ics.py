@@ -172,13 +172,13 @@ def test_removed_launch_is_cancelled_and_alarms_only_when_timed():
 
 
 def test_every_fixture_launch_passes_the_strict_lint(tmp_path):
-    from conftest import ICSCHECK
-
-    lint = ICSCHECK.parent / "checkers" / "ics_lint.py"
-    python = ICSCHECK.parent / "venv" / "bin" / "python"
-    if not lint.exists() or not python.exists():
-        pytest.skip("validation harness not installed")
     import subprocess
+
+    from conftest import need_icscheck
+
+    harness = need_icscheck().parent
+    lint = harness / "checkers" / "ics_lint.py"
+    python = harness / "venv" / "bin" / "python"
 
     components = {}  # one per launch: the list and detailed files hold the same launches
     for path in sorted(LAUNCHES.glob("*.json")):

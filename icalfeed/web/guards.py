@@ -21,6 +21,7 @@ def install(app: Flask) -> None:
     """Register the limits and error handlers on `app`."""
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.before_request(_check_query_length)
+    app.before_request(_check_body_length)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
 
@@ -42,6 +43,16 @@ def refused(refusal: Refused) -> Response:
 def _check_query_length() -> Response | None:
     if len(request.query_string) > MAX_QUERY_BYTES:
         return plain(414, f"query string too long (at most {MAX_QUERY_BYTES} bytes)")
+    return None
+
+
+def _check_body_length() -> Response | None:
+    """413 for a body over the limit, whatever the route and method: MAX_CONTENT_LENGTH
+    alone is only checked when a view reads the body, which none does (a POST would get
+    405 and a GET its feed, after the whole body was taken in)."""
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        return plain(413, f"request body too large (at most {MAX_BODY_BYTES} bytes)")
     return None
 
 

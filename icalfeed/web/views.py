@@ -14,6 +14,7 @@ from ..feeds.query import EVENTS_ONLY, EVERYTHING, LAUNCHES_ONLY, FeedQuery
 from ..feeds.select import feed_day
 from ..serving.admission import Refused
 from ..serving.observe import mark
+from . import conditional
 from .disposition import content_disposition
 from .guards import plain, refused
 from .health import safe_health_report
@@ -148,17 +149,21 @@ def metrics() -> Response:
 
 
 def feed_response(feed: Rendered, fmt: str, modified: datetime | None) -> Response:
-    """200 with a strong ETag and `modified` as Last-Modified, or 304 when the client has
-    these bytes already; gzipped for clients that accept it (a different representation,
-    so a different ETag)."""
+    """200 with a strong ETag and `modified` as Last-Modified, 304 when the client has these
+    bytes already, 412 when a precondition fails (If-Match, If-Unmodified-Since); gzipped
+    for clients that accept it (a different representation, so a different ETag)."""
     zipped = request.accept_encodings["gzip"] > 0
+    etag = feed.etag + ("-gz" if zipped else "")
+    decided = conditional.evaluate(request.environ, etag, modified)
+    if decided == conditional.PRECONDITION_FAILED:
+        return plain(412, "precondition failed")
     response = Response(feed.gzipped if zipped else feed.body)
     if fmt == "json":
         response.content_type = "application/json"
     else:
         response.content_type = "text/calendar; charset=utf-8"
         response.headers["Content-Disposition"] = content_disposition(feed.filename, feed.title)
-    response.set_etag(feed.etag + ("-gz" if zipped else ""))
+    response.set_etag(etag)
     if zipped:
         response.content_encoding = "gzip"
     response.vary.add("Accept-Encoding")
@@ -167,7 +172,11 @@ def feed_response(feed: Rendered, fmt: str, modified: datetime | None) -> Respon
     response.cache_control.public = True
     response.cache_control.max_age = current_runtime().settings.cache_max_age
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.make_conditional(request)  # 304/206/416 as the request's headers ask
+    # Date and Content-Length; the preconditions were judged above (`conditional`), so
+    # werkzeug is shown none of them.
+    response.make_conditional({"REQUEST_METHOD": request.method})
+    if decided == conditional.NOT_MODIFIED:
+        response.status_code = 304
     return response
 
 
