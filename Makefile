@@ -32,7 +32,7 @@ run: install
 # once the install is checked: the good sample passes all seven checks and a broken one
 # fails. Without ../shared/icscheck this says so, and the tests that need the harness skip
 # with the reason; with it (as in CI), a failed install fails here, and `make test` makes
-# those tests fail rather than skip (ICALFEED_REQUIRE_ICSCHECK).
+# those tests fail rather than skip (ICSCHECK_REQUIRED).
 REQUIRE_ICSCHECK := $(if $(wildcard $(ICSCHECK_SRC)/validate_ics.sh),1,0)
 icscheck:
 	@if [ ! -f "$(ICSCHECK_SRC)/validate_ics.sh" ]; then \
@@ -94,7 +94,7 @@ format: install-test
 	$(BIN)/ruff check --fix .
 
 test: install-test icscheck browser axe redis nginx lint
-	ICALFEED_REQUIRE_ICSCHECK=$(REQUIRE_ICSCHECK) $(BIN)/python -m pytest -q
+	ICSCHECK_REQUIRED=$(REQUIRE_ICSCHECK) $(BIN)/python -m pytest -q
 
 # Mutation testing of the core (mutmut; minutes, so not part of `make test`): the score per
 # module and the surviving mutants; a module whose score dropped below

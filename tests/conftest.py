@@ -25,7 +25,7 @@ pytest_plugins = ["redistools"]  # the redis_url and rclient fixtures
 ICSCHECK = Path(__file__).resolve().parents[1] / ".cache" / "icscheck" / "validate_ics.sh"
 # Set by `make test` when ../shared/icscheck is there to install from (as in CI): a test
 # that needs the harness then fails instead of skipping.
-REQUIRE_ICSCHECK = os.environ.get("ICALFEED_REQUIRE_ICSCHECK") == "1"
+REQUIRE_ICSCHECK = os.environ.get("ICSCHECK_REQUIRED") == "1"
 
 
 def icscheck_missing() -> str | None:
@@ -52,7 +52,7 @@ def need_icscheck() -> Path:
     reason = icscheck_missing()
     if reason is not None:
         if REQUIRE_ICSCHECK:
-            pytest.fail(f"{reason}; required here (ICALFEED_REQUIRE_ICSCHECK=1)")
+            pytest.fail(f"{reason}; required here (ICSCHECK_REQUIRED=1)")
         pytest.skip(reason)
     return ICSCHECK
 
