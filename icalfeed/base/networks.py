@@ -22,3 +22,20 @@ def trusted_networks(spec: str | None) -> tuple[Network, ...]:
     return tuple(
         ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip()
     )
+
+
+def parse_address(text: str) -> Address | None:
+    """An address, or None; an IPv4-mapped IPv6 address is its IPv4 one (one client)."""
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def within(address: str, networks: tuple[Network, ...]) -> bool:
+    """Whether `address` (any spelling) is in one of `networks`."""
+    ip = parse_address(address)
+    return ip is not None and any(ip in network for network in networks)

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..base.networks import PROXY_HEADERS, Address, Network, trusted_networks
+from ..base.networks import PROXY_HEADERS, Network, parse_address, trusted_networks, within
 from .observe import StartResponse, WSGIApp
 
 # Every forwarding header a client might send: dropped before the app when the peer is not
@@ -55,7 +55,7 @@ class ClientIdentity:
 
     def trusts(self, environ: Mapping[str, Any]) -> bool:
         """Whether the socket peer is one of our proxies."""
-        return bool(self.trusted) and _within(str(environ.get("REMOTE_ADDR") or ""), self.trusted)
+        return bool(self.trusted) and within(str(environ.get("REMOTE_ADDR") or ""), self.trusted)
 
     def address(self, environ: Mapping[str, Any]) -> str:
         """The client's address: the peer, or, when the peer is a trusted proxy, the nearest
@@ -65,16 +65,16 @@ class ClientIdentity:
             return _canonical(peer)
         nearest = peer
         for hop in reversed(self._hops(environ)):  # the rightmost hop is our proxy's
-            if _parsed(hop) is None:
+            if parse_address(hop) is None:
                 break  # not an address: nothing left of it was written by a proxy of ours
             nearest = hop
-            if not _within(hop, self.trusted):
+            if not within(hop, self.trusted):
                 break
         return _canonical(nearest)
 
     def key(self, address: str) -> str:
         """What a budget is kept under: the address, or its IPv6 network."""
-        ip = _parsed(address)
+        ip = parse_address(address)
         if isinstance(ip, ipaddress.IPv6Address) and self.ipv6_prefix < 128:
             return str(ipaddress.IPv6Network((ip, self.ipv6_prefix), strict=False))
         return address
@@ -140,22 +140,7 @@ def _bare(value: str) -> str:
     return value
 
 
-def _parsed(text: str) -> Address | None:
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip
-
-
 def _canonical(text: str) -> str:
     """One spelling per address (``::FFFF:1.2.3.4`` and ``1.2.3.4`` are one client)."""
-    ip = _parsed(text)
+    ip = parse_address(text)
     return text if ip is None else str(ip)
-
-
-def _within(address: str, networks: tuple[Network, ...]) -> bool:
-    ip = _parsed(address)
-    return ip is not None and any(ip in network for network in networks)

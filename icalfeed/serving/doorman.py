@@ -20,12 +20,11 @@ sent; only waiting connections are ever closed here.
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Callable
 from typing import Any
 
-from ..base.networks import Network
+from ..base.networks import Network, within
 
 # How often the event loop looks for connections past their deadline.
 SWEEP_SECONDS = 0.5
@@ -73,7 +72,7 @@ class Doorman:
         channel.waiting_since = self.clock()
         address = _address(channel)
         self._channels[id(channel)] = channel
-        if self._is_trusted(address):
+        if within(address, self.trusted):
             return
         ids = self._by_address.setdefault(address, set())
         ids.add(id(channel))
@@ -148,13 +147,6 @@ class Doorman:
         # turn (closing it here, while the loop walks its list of sockets, would hand select
         # a closed descriptor).
         channel.will_close = True
-
-    def _is_trusted(self, address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in network for network in self.trusted)
 
 
 def _address(channel: Any) -> str:
