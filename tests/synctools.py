@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from icalfeed.base.config import Settings
 from icalfeed.data.store import Store
@@ -34,3 +36,23 @@ def make_syncer(settings: Settings, clock: Clock, store: Store | None = None) ->
     budget = RequestBudget(settings.data_dir, settings.requests_per_hour, clock=clock.timestamp)
     client = LL2Client(settings, budget, clock=clock.timestamp)
     return Syncer(settings, store, client, clock=clock)
+
+
+def stand_in_store() -> Any:
+    """Just enough of a Store for a SyncScheduler whose syncer is scripted."""
+    return type(
+        "S",
+        (),
+        {
+            "reload_if_changed": lambda self: False,
+            "republish_if_stale": lambda self: False,
+            "sync_error": None,
+            "published": 0,
+            "unshared": False,
+        },
+    )()
+
+
+def stand_in_client() -> Any:
+    """Just enough of an LL2Client for the same."""
+    return type("C", (), {"requests_made": 0, "clock": time.time, "halt": lambda self: None})()

@@ -23,6 +23,7 @@ import pytest
 from conftest import SPARE_CADENCE_ENV
 from ports import free_ports
 from redistools import needs_redis, running_redis
+from synctools import stand_in_client, stand_in_store
 
 from icalfeed.data import redisstate
 from icalfeed.sync.report import SyncReport
@@ -211,20 +212,7 @@ class Scripted:
         self.reports = list(reports)
         self.fresh: list[bool] = []
         self.retry_unanswered = False
-        self.store = type(
-            "S",
-            (),
-            {
-                "reload_if_changed": lambda self: False,
-                "republish_if_stale": lambda self: False,
-                "sync_error": None,
-                "published": 0,
-                "unshared": False,
-            },
-        )()
-        self.client = type(
-            "C", (), {"requests_made": 0, "clock": time.time, "halt": lambda self: None}
-        )()
+        self.store, self.client = stand_in_store(), stand_in_client()
 
     def run(self, **_: object) -> SyncReport:
         self.fresh.append(self.retry_unanswered)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from ll2data import upstream_events
 from redistools import instance, needs_redis
-from synctools import Clock, make_syncer
+from synctools import Clock, make_syncer, stand_in_client, stand_in_store
 
 from icalfeed.base.config import Settings
 from icalfeed.data import store as store_module
@@ -80,20 +80,7 @@ class FakeSyncer:
         self.seconds = seconds
         self.during = during
         self.runs = 0
-        self.store = type(
-            "S",
-            (),
-            {
-                "reload_if_changed": lambda self: False,
-                "republish_if_stale": lambda self: False,
-                "sync_error": None,
-                "published": 0,
-                "unshared": False,
-            },
-        )()
-        self.client = type(
-            "C", (), {"requests_made": 0, "clock": time.time, "halt": lambda self: None}
-        )()
+        self.store, self.client = stand_in_store(), stand_in_client()
 
     def run(self) -> SyncReport:
         self.runs += 1
