@@ -77,6 +77,15 @@
     return `Spaceflight ${noun(included(form))}` + (picked.length ? " — " + picked.join(" · ") : "");
   }
 
+  // The changes feeds' query (pages.changes_links): both kinds unless one is picked, and
+  // no reminders (they belong to calendars).
+  function changesQueryString(feedQuery, kinds) {
+    const params = new URLSearchParams(feedQuery);
+    params.delete("alarm");
+    if (kinds.length === 1) params.append("include", kinds[0] === "launch" ? "launches" : "events");
+    return params.toString().replace(/%2C/g, ",").replace(/%3A/g, ":");
+  }
+
   function withQuery(url, query) {
     return query ? `${url}?${query}` : url;
   }
@@ -226,6 +235,9 @@
     setLink("link-office365", `${OUTLOOK_365}?${outlookQuery}`);
     setLink("link-download", feedUrl);
     setLink("widget-link", widgetUrl);
+    const changesQuery = changesQueryString(feedQuery, included(form));
+    setLink("changes-atom", withQuery(`${base}/changes.atom`, changesQuery));
+    setLink("changes-json", withQuery(`${base}/changes.json`, changesQuery));
     document.getElementById("embed").value = embedCode(widgetUrl, name);
     const error = document.getElementById("query-error");
     if (error) error.remove();

@@ -224,16 +224,22 @@ def test_builder_adds_launches_to_the_calendar(page, server):
     assert "Starship | Flight 13" in page.inner_text("#preview")
     assert "include=events,launches" in page.url
     assert "include=events,launches" in page.get_attribute("#widget-link", "href")
+    # "Changes as a feed": both kinds unless one is picked (#34).
+    changes = f"{server}/changes.atom?program=spacex-starship"
+    assert page.get_attribute("#changes-atom", "href") == changes
     page.uncheck("#include-events")
     expected = f"{server}/launches.ics?program=spacex-starship"
     page.wait_for_function(
         "expected => document.getElementById('feed-url').value === expected", arg=expected
     )
+    changes = f"{server}/changes.json?program=spacex-starship&include=launches"
+    assert page.get_attribute("#changes-json", "href") == changes
     page.wait_for_function("() => !document.querySelector('#preview [id^=ll2-event-]')")
     shot(page, "builder-launches")
     page.reload()  # the page URL keeps the choice
     assert page.is_checked("#include-launches") and not page.is_checked("#include-events")
     assert page.input_value("#feed-url") == expected
+    assert page.get_attribute("#changes-json", "href") == changes  # the server says the same
     page.goto(page.get_attribute("#widget-link", "href"))
     page.wait_for_selector("body[data-loaded=true]")
     assert "Starship | Flight 13" in page.inner_text("#agenda")

@@ -282,3 +282,31 @@ def test_a_failing_leader_shows_on_every_instance(broken_upstream, cluster):
     families = {f.name: f for f in text_string_to_metric_families(text)}
     failures = families["icalfeed_stream_pass_failures"].samples
     assert max(s.value for s in failures if s.labels["kind"] == "event") >= 1
+
+
+def test_every_instance_serves_the_same_changes(cluster, fake_ll2, redis_server, tmp_path):
+    """The changes log is in the snapshot the instances share: a move one sync saw is the
+    same entry (id, date seen) on every instance."""
+    import feedparser
+
+    _wait(lambda: _synced(cluster, len(fake_ll2.events)), what="all instances synced")
+    event = dict(next(iter(fake_ll2.events.values())))
+    event.update(
+        date="2031-05-04T10:00:00Z", last_updated=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    fake_ll2.upsert(event)
+    done = _hand_sync(_cli_env(tmp_path, fake_ll2, redis_server[0], "instance0"))
+    assert done.returncode == 0, done.stderr
+
+    def entries(base: str) -> list[tuple[str, str, str]]:
+        parsed = feedparser.parse(_get(base + "/changes.atom?start=1957-01-01")[1])
+        assert not parsed.bozo
+        return [(e.id, e.updated, e.title) for e in parsed.entries]
+
+    _wait(
+        lambda: all(entries(base) for base, _ in cluster), seconds=10, what="changes everywhere"
+    )
+    seen = [entries(base) for base, _ in cluster]
+    assert seen[0] == seen[1] == seen[2]
+    ((_, _, title),) = seen[0]
+    assert title.startswith("Moved: ") and "4 May 2031 10:00 UTC" in title

@@ -24,6 +24,7 @@ from typing import Any
 from ..base.errors import SnapshotError
 from ..ll2.models import PLURAL, Event, Item, Launch, Precision, parse_datetime, parse_record
 from .catalog import Catalog
+from .changes import KEPT_FOR, MAX_KEPT, Change, changes_between, kept, removal
 from .syncstate import NEVER, SyncState, state_from, state_json
 
 FORMAT = "icalfeed-snapshot/2"
@@ -180,6 +181,8 @@ class Snapshot:
     changed_at: datetime | None = None
     # The packaged sample only: when each kind was captured ("now" for it, `feeds.asof`).
     as_of: Mapping[str, datetime] = field(default_factory=dict)
+    # What changed lately, newest first (`changes`): the changes feeds read it.
+    changes: tuple[Change, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "entries", MappingProxyType(dict(self.entries)))
@@ -195,6 +198,9 @@ class Snapshot:
             digest.update(f"{key}:{self.entries[key].digest};".encode())
         for kind, at in sorted(self.as_of.items()):  # the sample's feeds are shown as of it
             digest.update(f"as_of {kind}:{at.isoformat()};".encode())
+        if self.changes:  # news comes with a change of an entry; the log's length and head
+            # also cover it aging out
+            digest.update(f"changes {len(self.changes)}:{self.changes[0].id};".encode())
         return digest.hexdigest()[:20]
 
     def sync(self, kind: str = Event.kind) -> SyncState:
@@ -233,15 +239,24 @@ class Snapshot:
         return tuple(sorted(self.entries.values(), key=lambda e: (e.item.start, e.item.key)))
 
     def merge(
-        self, pairs: Iterable[tuple[Item, Mapping[str, Any] | str]], now: datetime
+        self,
+        pairs: Iterable[tuple[Item, Mapping[str, Any] | str]],
+        now: datetime,
+        *,
+        news: bool = False,
     ) -> tuple[Snapshot, MergeCounts]:
-        """Upsert items by key; an older copy of an item never overwrites a newer one."""
+        """Upsert items by key; an older copy of an item never overwrites a newer one. What
+        changed goes into the log (`changes`); an item first seen is news only when `news`
+        says this read can find new items (not a backfill) and this kind was read in full
+        before (its first reconcile and backfill are done)."""
         entries = dict(self.entries)
         retired = dict(self.retired)
+        found: list[Change] = []
         added = changed = unchanged = 0
         for item, record in pairs:
             old = entries.get(item.key)
             if old is None:
+                found += changes_between(None, item, now, news=news and self._read_fully(item))
                 # Back after its removal was pruned: a calendar may still hold the old one.
                 returned = retired.pop(item.key, None)
                 sequence = 0 if returned is None else returned + 1
@@ -253,6 +268,7 @@ class Snapshot:
             if _is_older(item, old.item):
                 # A stale copy (pages overlap, or a replica lags): proof of life, not news.
                 item, record = old.item, old.record_json
+            found += changes_between(old.item, item, now, removed=old.removed_at is not None)
             moved = item.timing != old.item.timing or old.removed_at is not None
             moves = old.moves
             if (item.start, item.precision) != (old.item.start, old.item.precision):
@@ -270,8 +286,19 @@ class Snapshot:
                 unchanged += 1
             else:
                 changed += 1
-        merged = replace(self, entries=entries, retired=retired)
+        merged = replace(self, entries=entries, retired=retired, changes=self._logged(found, now))
         return merged, MergeCounts(added, changed, 0, unchanged)
+
+    def _read_fully(self, item: Item) -> bool:
+        state = self.sync(item.kind)
+        return state.reconciled_at is not None and state.backfill_complete
+
+    def _logged(self, found: list[Change], now: datetime) -> tuple[Change, ...]:
+        """The log with `found` added (newest first) and bounded; the same tuple when
+        nothing was found and nothing aged out."""
+        if not found and (not self.changes or self.changes[-1].seen > now - KEPT_FOR):
+            return self.changes
+        return kept([*found, *self.changes], now)
 
     def missing(
         self, kind: str, seen: set[str], now: datetime, until: datetime | None = None
@@ -292,13 +319,16 @@ class Snapshot:
     def mark_removed(self, keys: Iterable[str], now: datetime) -> tuple[Snapshot, MergeCounts]:
         """These items were removed upstream: they stay (cancelled) until `prune` drops them."""
         entries = dict(self.entries)
+        found: list[Change] = []
         removed = 0
         for key in keys:
             entry = entries.get(key)
             if entry is not None and entry.removed_at is None:
                 entries[key] = entry.changed(removed_at=now, sequence=entry.sequence + 1)
+                found.append(removal(entry.item, now))
                 removed += 1
-        return replace(self, entries=entries), MergeCounts(removed=removed)
+        changes = self._logged(found, now)
+        return replace(self, entries=entries, changes=changes), MergeCounts(removed=removed)
 
     def prune(self, now: datetime) -> Snapshot:
         """Drop items removed upstream longer ago than the grace period."""
@@ -326,7 +356,7 @@ class Snapshot:
         """`replace` for changes that keep the entries: what is derived from the entries
         alone (the version, the order) is kept rather than worked out again."""
         new = replace(self, **changes)
-        if "entries" not in changes and "as_of" not in changes:
+        if not {"entries", "as_of", "changes"} & changes.keys():
             for name in ("version", "ordered_entries"):
                 if name in self.__dict__:
                     new.__dict__[name] = self.__dict__[name]
@@ -343,6 +373,7 @@ class Snapshot:
                 "changed_at": _iso(self.changed_at),
                 "version": self.version,
                 "streams": {kind: state_json(state) for kind, state in self.streams.items()},
+                "changes": [change.to_json() for change in self.changes],
             }
         )
         entries = ",".join(e.stored for e in self.ordered_entries)
@@ -406,6 +437,8 @@ class Snapshot:
                     made = make(entry["ll2"])
                 entries[item.key] = made
             retired = {str(k): int(v) for k, v in (data.get("retired") or {}).items()}
+            logged = (Change.from_json(raw) for raw in data.get("changes") or ())
+            changes = tuple(change for change in logged if change is not None)[:MAX_KEPT]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SnapshotError(f"snapshot content is damaged ({exc!r})") from None
         saved_at = parse_datetime(data.get("saved_at"))
@@ -421,6 +454,7 @@ class Snapshot:
             retired=retired,
             changed_at=changed_at,
             as_of={k: v for k, v in as_of.items() if v is not None},
+            changes=changes,
         )
 
 

@@ -190,20 +190,30 @@ class Selection:
         return self.total - len(self.entries)
 
 
+def matcher(snapshot: Snapshot, query: FeedQuery, now: datetime) -> Callable[[Entry], bool]:
+    """Whether an entry of `snapshot` is in the selection of `query` at `now` (its window
+    and every filter), whatever the feed's cap. The packaged sample is judged as of its
+    capture time per kind (`asof`), never today."""
+    lows = {kind: query.window(moment(snapshot, kind, now))[0] for kind in KINDS}
+    high = query.before
+    tests = active_tests(query)
+
+    def matches(entry: Entry) -> bool:
+        return (
+            ((low := lows.get(entry.kind)) is None or entry.item.start >= low)
+            and (high is None or entry.item.start <= high)
+            and all(test(query, entry.item) for test in tests)
+        )
+
+    return matches
+
+
 def select(snapshot: Snapshot, query: FeedQuery, now: datetime, limit: int) -> Selection:
     """The entries a feed for `query` shows; past `limit`, those nearest to `now` win.
     The packaged sample is shown as of its capture time per kind (`asof`), never today."""
     nows = {kind: moment(snapshot, kind, now) for kind in KINDS}
-    lows = {kind: query.window(at)[0] for kind, at in nows.items()}
-    high = query.before
-    tests = active_tests(query)
-    chosen = [
-        entry
-        for entry in snapshot.ordered_entries
-        if ((low := lows.get(entry.kind)) is None or entry.item.start >= low)
-        and (high is None or entry.item.start <= high)
-        and all(test(query, entry.item) for test in tests)
-    ]
+    matches = matcher(snapshot, query, now)
+    chosen = [entry for entry in snapshot.ordered_entries if matches(entry)]
     total = len(chosen)
     if total > limit:
 

@@ -2,7 +2,8 @@
 
 Calendar servers poll the same few URLs all day.  Once Flask has answered a feed URL with a
 200, the exact status, headers and bytes are kept, keyed by (path, query string, the
-encoding it asks for: gzip or identity, however spelt), and valid for the data version and
+encoding it asks for: gzip or identity, however spelt; and for a feed with absolute links,
+the scheme and host it was asked at), and valid for the data version and
 day they were made for.  The query string of the key leaves out the tracking parameters
 sharing adds, which the feeds ignore (`query.without_tracking`): a shared link hits the
 answer stored for the plain one.  A repeat request is then answered here, 304 included,
@@ -28,8 +29,11 @@ from .admission import Refused, refused_body, refused_headers
 from .observe import OUTCOME
 
 FEED_PATH = re.compile(
-    r"^/(?:(?:events|launches|feed)\.(?:ics|json)|(?:programs|agencies|types)/[^/]+\.ics)$"
+    r"^/(?:(?:events|launches|feed)\.(?:ics|json)|(?:programs|agencies|types)/[^/]+\.ics"
+    r"|changes\.(?:atom|json))$"
 )
+# Feeds whose links are absolute (they name this service): stored per Host as well.
+LINKING_PATH = re.compile(r"^/changes\.")
 # Headers a 304 repeats (RFC 9110 §15.4.5); the entity headers stay out.
 _KEPT_ON_304 = {"etag", "last-modified", "cache-control", "vary", "access-control-allow-origin"}
 MAX_BYTES = 64 * 1024 * 1024
@@ -81,7 +85,8 @@ class FeedFastPath:
         ):
             return self.app(environ, start_response)
         query = without_tracking(environ.get("QUERY_STRING", ""))
-        key = (path, query, encoding_choice(environ.get("HTTP_ACCEPT_ENCODING", "")))
+        host = _origin(environ) if LINKING_PATH.match(path) else ""
+        key = (path, query, encoding_choice(environ.get("HTTP_ACCEPT_ENCODING", "")), host)
         state = self._state()
         stored = self._stored.get(key)
         if stored is not None and stored.state == state:
@@ -111,7 +116,7 @@ class FeedFastPath:
         self,
         environ: dict[str, Any],
         start_response: StartResponse,
-        key: tuple[str, str, str],
+        key: tuple[str, str, str, str],
         state: tuple[str, int],
     ) -> Iterable[bytes]:
         seen: dict[str, Any] = {}
@@ -149,6 +154,12 @@ class FeedFastPath:
             )
             self._stored.put(key, stored)
         return [body]
+
+
+def _origin(environ: dict[str, Any]) -> str:
+    """The scheme and host a request reached us by (after `clients`: a trusted proxy's
+    `X-Forwarded-Proto` counted), which absolute links in an answer are made of."""
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
 
 
 def encoding_choice(header: str) -> str:

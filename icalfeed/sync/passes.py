@@ -70,6 +70,8 @@ RECHECK_QUIET = timedelta(hours=24)
 # One failing pass waits 1, 2, 4 … minutes before it is tried again, at most an hour.
 PASS_BACKOFF = timedelta(minutes=1)
 PASS_BACKOFF_CAP = timedelta(hours=1)
+# The reads whose new items are news (the changes log): not the backfill, not the audit.
+NEWS_PHASES = frozenset({"upcoming", "rechecked", "changed"})
 log = logging.getLogger(__name__)
 
 
@@ -546,7 +548,9 @@ class Syncer:
         now: datetime,
         phase: str,
     ) -> None:
-        snap, counts = work.snap.merge(page.parsed.items, now)
+        # A backfill or an audit reads what was always there: what it finds is not news.
+        news = phase in NEWS_PHASES
+        snap, counts = work.snap.merge(page.parsed.items, now, news=news)
         work.snap = snap.with_sync(stream.kind, succeeded_at=now)
         report.pages += 1
         report.events_seen += len(page.parsed.items)

@@ -39,7 +39,7 @@ from ..sync.report import AUDIT, CHANGES, RECONCILE
 
 T = TypeVar("T")
 ROUTES = ("feed_ics", "feed_json", "page", "widget", "static", "healthz", "metrics", "other")
-FORMATS = ("ics", "json", "html")
+FORMATS = ("ics", "json", "atom", "html")
 PASSES = (RECONCILE, CHANGES, AUDIT)
 ROLES = ("single", "leader", "follower")
 SOURCES = ("snapshot", "sample", "empty")

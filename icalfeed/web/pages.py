@@ -18,11 +18,12 @@ from ..base.errors import QueryError, shown
 from ..data.catalog import Catalog, Kind
 from ..data.snapshot import Entry, Snapshot
 from ..feeds.asof import KINDS, moment, sample_note, sample_times
+from ..feeds.changefeeds import FeedLinks
 from ..feeds.meaning import Meaning
-from ..feeds.query import EVENTS_ONLY, LAUNCHES_ONLY, FeedQuery
+from ..feeds.query import EVENTS_ONLY, EVERYTHING, LAUNCHES_ONLY, FeedQuery
 from ..feeds.select import feed_day, select
 from ..feeds.titles import calendar_meta
-from ..ll2.models import Event, Launch
+from ..ll2.models import PLURAL, Event, Launch
 from ..serving.admission import Refused
 from ..serving.observe import mark
 from .choices import builder_groups, choices, named_by_launches
@@ -125,6 +126,7 @@ def builder() -> tuple[str, int]:
         location=request.args.get("location", ""),
         error=error,
         feed_url=feed_url,
+        changes=changes_links(query, catalog),
         links=links_for(feed_url, meta.name),
         calendar_name=meta.name,
         embed=embed_snippet(widget_url, meta.name),
@@ -257,6 +259,23 @@ def feed_url_for(base: str, query: FeedQuery, catalog: Catalog, fmt: str) -> str
     stem = {EVENTS_ONLY: "/events", LAUNCHES_ONLY: "/launches"}.get(query.include, "/feed")
     rest = replace(query, include=EVENTS_ONLY).query_string(catalog)
     return _url(base, f"{stem}.{fmt}", rest)
+
+
+def changes_links(query: FeedQuery, catalog: Catalog) -> FeedLinks:
+    """The changes feeds of a selection and what they belong to: both kinds unless the
+    selection narrows them (then `include=` says which), reminders left out (no calendar)."""
+    params = [(k, v) for k, v in query.to_params(catalog) if k not in ("include", "alarm")]
+    if query.include != EVERYTHING:
+        params.append(("include", ",".join(PLURAL[kind] for kind in sorted(query.include))))
+    query_string = urlencode(params, safe=",:")
+    base = public_base()
+    return FeedLinks(
+        base=base,
+        atom=_url(base, "/changes.atom", query_string),
+        json=_url(base, "/changes.json", query_string),
+        home=_url(base, "/", query.query_string(catalog)),
+        calendar=feed_url_for(base, query, catalog, "ics"),
+    )
 
 
 def row_for(entry: Entry) -> Row:

@@ -67,7 +67,8 @@ class Runtime:
         return self.admission.early(self.client_key(environ))
 
     def timed(self, fmt: str, work: Callable[[], T]) -> T:
-        """Do `work`, a render in format `fmt` ("ics", "json", "html"), timed for /metrics."""
+        """Do `work`, a render in format `fmt` ("ics", "json", "atom", "html"), timed for
+        /metrics."""
         return work() if self.metrics is None else self.metrics.time_render(fmt, work)
 
     @property

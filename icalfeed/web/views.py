@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, jsonify, request
@@ -9,6 +10,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from ..base.errors import QueryError
 from ..base.freememory import BIG_BODY, release_free_memory
 from ..data.store import utcnow
+from ..feeds.changefeeds import render_changes
 from ..feeds.output import Rendered, render_feed
 from ..feeds.query import EVENTS_ONLY, EVERYTHING, LAUNCHES_ONLY, FeedQuery
 from ..feeds.select import feed_day
@@ -19,6 +21,7 @@ from .disposition import content_disposition
 from .guards import plain, refused
 from .health import safe_health_report
 from .metrics import CONTENT_TYPE
+from .pages import changes_links
 from .runtime import current_runtime
 
 feeds = Blueprint("feeds", __name__)
@@ -94,18 +97,60 @@ def _feed(
         query = FeedQuery.from_args(pairs, snapshot.catalog, include)
     except QueryError as exc:
         return plain(400, str(exc))
+    limit = runtime.settings.max_events
+
+    def make(day: datetime) -> Rendered:
+        pieces, fragments = runtime.vevents.get, runtime.fragments.get
+        return render_feed(fmt, snapshot, query, day, limit, pieces, fragments)
+
+    return _answer(fmt, (fmt, query.canonical(), limit), make)
+
+
+@feeds.get("/changes.atom")
+def changes_atom() -> Response:
+    return _changes("atom")
+
+
+@feeds.get("/changes.json")
+def changes_json() -> Response:
+    return _changes("json")
+
+
+def _changes(fmt: str) -> Response:
+    """What changed in a selection (the feeds' parameters; both kinds unless `include`
+    narrows), as Atom or JSON Feed; cached and conditional like the calendars."""
+    runtime = current_runtime()
+    snapshot = runtime.store.snapshot
+    if not snapshot.entries:
+        return _no_data()
+    try:
+        query = FeedQuery.from_args(request.args.items(multi=True), snapshot.catalog, EVERYTHING)
+    except QueryError as exc:
+        return plain(400, str(exc))
+    links = changes_links(query, snapshot.catalog)
+
+    def make(day: datetime) -> Rendered:
+        return render_changes(fmt, snapshot, query, day, links)
+
+    # The links are absolute: the stored feed is kept per public address.
+    return _answer(fmt, (f"changes-{fmt}", query.canonical(), links.base), make)
+
+
+def _answer(fmt: str, key: tuple[object, ...], make: Callable[[datetime], Rendered]) -> Response:
+    """The feed `make` renders for today, from the cache (one render for concurrent misses,
+    admitted per client), with its Last-Modified kept per query `key`."""
+    runtime = current_runtime()
+    snapshot = runtime.store.snapshot
     now = runtime.store.clock()
     day = feed_day(now)
-    limit = runtime.settings.max_events
     client = runtime.client_key(request.environ)
 
     def render() -> Rendered:
         mark(request.environ, "rendered")
-        pieces, fragments = runtime.vevents.get, runtime.fragments.get
         zipped = request.accept_encodings["gzip"] > 0
 
         def work() -> Rendered:
-            feed = render_feed(fmt, snapshot, query, day, limit, pieces, fragments)
+            feed = make(day)
             if zipped:  # compressed on the render thread too: its big buffers stay there
                 feed.gzipped  # noqa: B018 (computed and kept)
             if len(feed.body) >= BIG_BODY:  # its temporaries leave holes as big
@@ -114,18 +159,14 @@ def _feed(
 
         return runtime.admission.run(client, lambda: runtime.timed(fmt, work))
 
-    canonical = query.canonical()
     mark(request.environ, "cached")  # unless `render` runs
     try:
-        feed = runtime.feeds.get((fmt, canonical, snapshot.version, day, limit), render)
+        feed = runtime.feeds.get((*key, snapshot.version, day), render)
     except Refused as refusal:
         mark(request.environ, "refused")
         return refused(refusal)
     modified = runtime.answers.last_modified(
-        (fmt, canonical, limit),
-        feed.etag,
-        max(feed.changed_at, runtime.started_at),
-        now,
+        key, feed.etag, max(feed.changed_at, runtime.started_at), now
     )
     return feed_response(feed, fmt, modified)
 
@@ -160,6 +201,8 @@ def feed_response(feed: Rendered, fmt: str, modified: datetime | None) -> Respon
     response = Response(feed.gzipped if zipped else feed.body)
     if fmt == "json":
         response.content_type = "application/json"
+    elif fmt == "atom":
+        response.content_type = "application/atom+xml; charset=utf-8"
     else:
         response.content_type = "text/calendar; charset=utf-8"
         response.headers["Content-Disposition"] = content_disposition(feed.filename, feed.title)
