@@ -303,9 +303,7 @@ def test_every_instance_serves_the_same_changes(cluster, fake_ll2, redis_server,
         assert not parsed.bozo
         return [(e.id, e.updated, e.title) for e in parsed.entries]
 
-    _wait(
-        lambda: all(entries(base) for base, _ in cluster), seconds=10, what="changes everywhere"
-    )
+    _wait(lambda: all(entries(base) for base, _ in cluster), seconds=10, what="changes everywhere")
     seen = [entries(base) for base, _ in cluster]
     assert seen[0] == seen[1] == seen[2]
     ((_, _, title),) = seen[0]
