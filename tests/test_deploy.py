@@ -341,3 +341,23 @@ def test_the_shipped_systemd_units_verify(tmp_path, unit):
     )
     assert verified.returncode == 0, verified.stderr
     assert not re.search(r"(?i)unknown|ignoring|fail|not ", verified.stderr), verified.stderr
+
+
+@needs_nginx
+def test_the_changes_feed_through_the_cache_names_the_public_address(deployment):
+    import feedparser
+
+    path = "/changes.atom?program=spacex-starship"
+    first = get(deployment.nginx, path, "127.0.0.11")
+    second = get(deployment.nginx, path, "127.0.0.12")
+    assert first.status == second.status == 200
+    assert second.headers["X-Cache-Status"] == "HIT"
+    assert first.body == second.body == direct(deployment.instances[1], path).body
+    assert first.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+    parsed = feedparser.parse(second.body)
+    assert not parsed.bozo
+    assert parsed.feed.links[0].href == f"https://calendar.example.org{path}"
+    revalidated = get(
+        deployment.nginx, path, "127.0.0.11", {"If-None-Match": first.headers["ETag"]}
+    )
+    assert revalidated.status == 304
