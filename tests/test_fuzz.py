@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import quote
 
+import feedparser
 import pytest
 from conftest import ICSCHECK, REQUIRE_ICSCHECK, icscheck_missing, need_icscheck
 from flask.testing import FlaskClient
@@ -228,10 +229,16 @@ def check_answer(client: FlaskClient, url: str) -> int:
     elif status == 200:
         etag = response.headers["ETag"]
         if etag not in _parsed:
-            if response.mimetype == "application/json":
+            if response.mimetype == "application/json" and url.startswith("/changes"):
+                document = json.loads(body)
+                assert document["version"] == "https://jsonfeed.org/version/1.1"
+            elif response.mimetype == "application/json":
                 document = json.loads(body)
                 listed = document.get("events", []) + document.get("launches", [])
                 assert document["count"] == len(listed)
+            elif response.mimetype == "application/atom+xml":
+                parsed = feedparser.parse(body)
+                assert not parsed.bozo, (url, parsed.get("bozo_exception"))
             else:
                 assert response.mimetype == "text/calendar", url
                 Calendar.from_ical(body)
@@ -242,8 +249,11 @@ def check_answer(client: FlaskClient, url: str) -> int:
     return status
 
 
+FUZZED_ROUTES = ["/events.ics", "/events.json", "/changes.atom", "/changes.json"]
+
+
 @settings(FUZZ, max_examples=1500)
-@given(route=st.sampled_from(["/events.ics", "/events.json"]), pairs=PAIRS)
+@given(route=st.sampled_from(FUZZED_ROUTES), pairs=PAIRS)
 @example(route="/events.ics", pairs=[("start", "1957-10-04"), ("alarm", "0,10080")])
 @example(route="/events.json", pairs=[("program__ids", "1"), ("mode", "detailed")])
 @example(route="/events.ics", pairs=[("end", "9999-12-31"), ("date__gt", "9999-12-31")])
@@ -285,7 +295,7 @@ RAW_QUERY = st.lists(
 
 
 @settings(FUZZ, max_examples=400)
-@given(route=st.sampled_from(["/events.ics", "/events.json"]), raw=RAW_QUERY)
+@given(route=st.sampled_from(FUZZED_ROUTES), raw=RAW_QUERY)
 def test_raw_query_string_junk_never_fails_the_server(client, route, raw):
     event(f"status {check_answer(client, f'{route}?{raw}')}")
 
