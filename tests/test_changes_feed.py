@@ -337,3 +337,11 @@ def test_hostile_names_stay_text_in_a_well_formed_feed(settings, fake):
     assert "<script>alert(1)</script> ]]> &amp;" in entry.title
     json_title = json.loads(client.get("/changes.json").data)["items"][0]["title"]
     assert "<script>alert(1)</script>" in json_title
+
+
+def test_the_offline_sample_says_why_its_changes_feed_is_empty(tmp_path):
+    client = create_app(Settings(data_dir=tmp_path / "var", offline=True)).test_client()
+    parsed = feedparser.parse(client.get("/changes.atom").data)
+    assert not parsed.bozo and parsed.entries == []
+    assert "packaged sample" in parsed.feed.subtitle
+    assert "packaged sample" in json.loads(client.get("/changes.json").data)["description"]

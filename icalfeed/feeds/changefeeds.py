@@ -50,14 +50,20 @@ def render_changes(
     """The changes feed of `query` in `fmt` ("atom" or "json")."""
     news = selected_news(snapshot, query, day)
     name = f"{calendar_meta(query, snapshot.catalog).name}: changes"
+    about = description(name)
+    if snapshot.source == "sample":  # captured, never synced: it has seen no change
+        about += (
+            " This is the packaged sample (offline): changes are seen, and listed here, "
+            "once icalfeed syncs with Launch Library 2."
+        )
     feed_id = f"urn:uuid:{uuid.uuid5(_FEED_NAMESPACE, query.canonical())}"
     # The newest change, or (none shown) when the data last changed: never the clock.
     updated = news[0].change.seen if news else data_changed_at(snapshot, (), day)
     if fmt == "json":
-        body = _json_feed(news, name, feed_id, updated, links)
+        body = _json_feed(news, name, about, feed_id, updated, links)
         filename = "changes.json"
     else:
-        body = _atom_feed(news, name, feed_id, updated, links)
+        body = _atom_feed(news, name, about, feed_id, updated, links)
         filename = "changes.atom"
     return Rendered(body, data_changed_at(snapshot, (), day), filename, name)
 
@@ -74,13 +80,18 @@ def description(name: str) -> str:
 
 
 def _atom_feed(
-    news: Sequence[News], name: str, feed_id: str, updated: datetime, links: FeedLinks
+    news: Sequence[News],
+    name: str,
+    about: str,
+    feed_id: str,
+    updated: datetime,
+    links: FeedLinks,
 ) -> bytes:
     ElementTree.register_namespace("", ATOM)
     feed = ElementTree.Element(f"{{{ATOM}}}feed")
     _text(feed, "id", feed_id)
     _text(feed, "title", name)
-    _text(feed, "subtitle", description(name))
+    _text(feed, "subtitle", about)
     _text(feed, "updated", _stamp(updated))
     _link(feed, "self", links.atom, "application/atom+xml")
     _link(feed, "alternate", links.home, "text/html")
@@ -123,12 +134,17 @@ def _link(parent: ElementTree.Element, rel: str, href: str, media_type: str) -> 
 
 
 def _json_feed(
-    news: Sequence[News], name: str, feed_id: str, updated: datetime, links: FeedLinks
+    news: Sequence[News],
+    name: str,
+    about: str,
+    feed_id: str,
+    updated: datetime,
+    links: FeedLinks,
 ) -> bytes:
     document = {
         "version": JSON_FEED,
         "title": name,
-        "description": description(name),
+        "description": about,
         "home_page_url": links.home,
         "feed_url": links.json,
         "authors": [{"name": "icalfeed", "url": f"{links.base}/"}],
