@@ -220,6 +220,7 @@ def test_route_classes():
     assert route_class("/launches.ics") == "feed_ics"
     assert route_class("/programs/spacex-starship.ics") == "feed_ics"
     assert route_class("/feed.json") == "feed_json"
+    assert route_class("/changes.atom") == route_class("/changes.json") == "changes"
     assert route_class("/") == "page" and route_class("/agencies") == "page"
     assert route_class("/widget") == "widget"
     assert route_class("/static/site.css") == "static"

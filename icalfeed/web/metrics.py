@@ -38,7 +38,17 @@ from ..serving.observe import OUTCOME, Headers
 from ..sync.report import AUDIT, CHANGES, RECONCILE
 
 T = TypeVar("T")
-ROUTES = ("feed_ics", "feed_json", "page", "widget", "static", "healthz", "metrics", "other")
+ROUTES = (
+    "feed_ics",
+    "feed_json",
+    "changes",
+    "page",
+    "widget",
+    "static",
+    "healthz",
+    "metrics",
+    "other",
+)
 FORMATS = ("ics", "json", "atom", "html")
 PASSES = (RECONCILE, CHANGES, AUDIT)
 ROLES = ("single", "leader", "follower")
@@ -51,11 +61,14 @@ RENDER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 
 # names version 1.0.0, which a scraper may read differently).
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 _PAGES = frozenset({"/", "/programs", "/agencies", "/types"})
+_CHANGES = frozenset({"/changes.atom", "/changes.json"})
 log = logging.getLogger(__name__)
 
 
 def route_class(path: str) -> str:
     """Which of `ROUTES` a request path belongs to."""
+    if path in _CHANGES:
+        return "changes"
     if FEED_PATH.match(path):
         return "feed_ics" if path.endswith(".ics") else "feed_json"
     if path in _PAGES:
