@@ -29,7 +29,8 @@ from ll2size import drop_cache
 from icalfeed.data.changes import MAX_KEPT, MOVED, NEW, REMOVED, STATUS, WEBCAST, Change, Dated
 from icalfeed.data.snapshot import Snapshot
 from icalfeed.data.store import Store
-from icalfeed.feeds.changefeeds import FeedLinks, render_changes
+from icalfeed.feeds.changefeeds import render_changes
+from icalfeed.feeds.changelog import FeedLinks
 from icalfeed.feeds.query import EVERYTHING, FeedQuery
 from icalfeed.feeds.select import feed_day
 from icalfeed.ll2.models import Precision

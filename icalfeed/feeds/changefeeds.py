@@ -11,14 +11,13 @@ import json
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree
 
 from ..data.changes import Dated
 from ..data.snapshot import Snapshot
-from .changelog import LABELS, News, selected_news
+from .changelog import LABELS, FeedLinks, News, selected_news
 from .meaning import ATTRIBUTION
 from .output import Rendered, data_changed_at
 from .query import FeedQuery
@@ -31,17 +30,6 @@ FORMATS = ("atom", "json")
 _FEED_NAMESPACE = uuid.UUID("c3e0b7a2-64f1-5e8d-8b1f-2d9a4e6c0f15")
 # Characters XML 1.0 cannot carry at all (§2.2): dropped, never an unreadable feed.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-@dataclass(frozen=True, slots=True)
-class FeedLinks:
-    """Where a changes feed and what it belongs to are reached (absolute URLs)."""
-
-    base: str  # the service, no trailing slash
-    atom: str  # this selection's /changes.atom
-    json: str  # this selection's /changes.json
-    home: str  # the builder with this selection
-    calendar: str  # this selection's calendar
 
 
 def render_changes(

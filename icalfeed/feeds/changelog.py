@@ -46,6 +46,17 @@ class News:
         return page_path(self.entry.item)
 
 
+@dataclass(frozen=True, slots=True)
+class FeedLinks:
+    """Where a changes feed and what it belongs to are reached (absolute URLs)."""
+
+    base: str  # the service, no trailing slash
+    atom: str  # this selection's /changes.atom
+    json: str  # this selection's /changes.json
+    home: str  # the builder with this selection
+    calendar: str  # this selection's calendar
+
+
 def selected_news(snapshot: Snapshot, query: FeedQuery, day: datetime) -> tuple[News, ...]:
     """The changes of the items `query` selects (the same items its calendar shows, at any
     distance from now), newest first, at most MAX_SHOWN, none older than KEPT_FOR before

@@ -18,7 +18,7 @@ from ..base.errors import QueryError, shown
 from ..data.catalog import Catalog, Kind
 from ..data.snapshot import Entry, Snapshot
 from ..feeds.asof import KINDS, moment, sample_note, sample_times
-from ..feeds.changefeeds import FeedLinks
+from ..feeds.changelog import FeedLinks
 from ..feeds.meaning import Meaning
 from ..feeds.query import EVENTS_ONLY, EVERYTHING, LAUNCHES_ONLY, FeedQuery
 from ..feeds.select import feed_day, select
