@@ -345,3 +345,33 @@ def test_the_offline_sample_says_why_its_changes_feed_is_empty(tmp_path):
     assert not parsed.bozo and parsed.entries == []
     assert "packaged sample" in parsed.feed.subtitle
     assert "packaged sample" in json.loads(client.get("/changes.json").data)["description"]
+
+
+def test_a_launch_moved_twice_is_rescheduled_on_its_page_and_its_calendar_follows(settings, fake):
+    """The issue's case end to end: two moves upstream are two change entries linking to the
+    launch's page, which says EventRescheduled; its one-item calendar's SEQUENCE rose."""
+    from icalendar import Calendar
+
+    clock, syncer = synced(settings)
+    launch = first_launch(fake)
+    path = f"/launches/{launch['id']}"
+
+    def own_calendar(client: FlaskClient) -> Any:
+        (vevent,) = Calendar.from_ical(client.get(f"{path}.ics").data).walk("VEVENT")
+        return vevent
+
+    before = own_calendar(client_of(settings, syncer))
+    for net in ("2026-12-03T15:30:00Z", "2026-12-05T09:10:00Z"):
+        edit(fake, syncer, clock, launch["id"], net=net, window_start=net, window_end=net)
+    client = client_of(settings, syncer)
+    entries = [e for e in atom(client).entries if e.tags[0].term == MOVED]
+    assert [e.link for e in entries] == [f"https://cal.example{path}"] * 2
+    after = own_calendar(client)
+    assert after["UID"] == before["UID"] == f"ll2-launch-{launch['id']}@icalfeed"
+    assert int(after["SEQUENCE"]) > int(before["SEQUENCE"])
+    assert after.decoded("DTSTART") == datetime(2026, 12, 5, 9, 10, tzinfo=UTC)
+    page = client.get(path).data.decode()
+    (block,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    described = json.loads(block)
+    assert described["eventStatus"] == "https://schema.org/EventRescheduled"
+    assert described["startDate"] == "2026-12-05T09:10:00Z"

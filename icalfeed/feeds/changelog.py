@@ -1,5 +1,5 @@
-"""The changes of a selection: which logged changes a query's changes feed shows, and what
-each says in words (whoever writes it: Atom or JSON Feed).
+"""The changes of a selection: which logged changes a query's changes feed shows, what each
+says in words, and where the feed is reached (whoever writes it: Atom or JSON Feed).
 
 Pure: no Flask, no I/O; `day` is an argument, so a changes feed, like a calendar, is
 byte-identical for a whole day while the data is unchanged.
