@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from ..data.snapshot import Entry, Move
-from ..ll2.models import Event, Item, Launch, Precision, Video
+from ..ll2.models import PLURAL, Event, Item, Launch, Precision, Video
 
 ATTRIBUTION = "Data: Launch Library 2 by The Space Devs (https://thespacedevs.com/llapi)"
 CANCELLED_PREFIX = "Cancelled: "
@@ -110,6 +110,11 @@ class Meaning:
             reminders=takes_reminders(item, removed_at),
             moves=moves,
         )
+
+
+def page_path(item: Item) -> str:
+    """The path of an item's own page: ``/launches/<uuid>`` or ``/events/<id>``."""
+    return f"/{PLURAL[item.kind]}/{item.id}"
 
 
 def takes_reminders(item: Item, removed_at: datetime | None) -> bool:

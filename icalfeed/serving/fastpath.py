@@ -27,8 +27,10 @@ from ..feeds.query import without_tracking
 from .admission import Refused, refused_body, refused_headers
 from .observe import OUTCOME
 
+# The feeds, the path feeds of a program, agency or type, and one item's own calendar.
 FEED_PATH = re.compile(
-    r"^/(?:(?:events|launches|feed)\.(?:ics|json)|(?:programs|agencies|types)/[^/]+\.ics)$"
+    r"^/(?:(?:events|launches|feed)\.(?:ics|json)"
+    r"|(?:programs|agencies|types|events|launches)/[^/]+\.ics)$"
 )
 # Headers a 304 repeats (RFC 9110 §15.4.5); the entity headers stay out.
 _KEPT_ON_304 = {"etag", "last-modified", "cache-control", "vary", "access-control-allow-origin"}
