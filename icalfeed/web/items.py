@@ -13,7 +13,6 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 
 from ..base.errors import QueryError, shown
-from ..data.catalog import Kind
 from ..data.snapshot import REMOVAL_GRACE, Entry, Snapshot
 from ..feeds import itempage
 from ..feeds.itemfeed import item_alarms, render_item
@@ -134,7 +133,6 @@ def page_context(snapshot: Snapshot, entry: Entry, base: str) -> dict[str, Any]:
         "links": links_for(calendar_url, meaning.name),
         "google": itempage.google_template(entry, page_url),
         "webcasts": itempage.webcasts(item.videos),
-        "best_webcast": meaning.webcast,
         "map_url": itempage.map_link(launch.pad if launch else None),
         "moved": itempage.moved_count(entry.moves) if entry.moves else None,
         "moves": [itempage.move_words(m) for m in entry.moves],
@@ -156,7 +154,7 @@ def follows(snapshot: Snapshot, item: Item, base: str) -> list[Follow]:
         ("agencies", "agency", catalog.agencies, item.agencies),
     ):
         for thing in named:
-            slug = _slug(kind, thing.id)
+            slug = kind.slugs.get(thing.id)
             if slug is None:
                 continue
             # A launch page offers its launches too; an event page the events, as the
@@ -180,10 +178,6 @@ def linked_launches(snapshot: Snapshot, item: Item) -> list[Linked]:
         held = snapshot.entries.get(item_key(Launch.kind, ref.id.lower()))
         found.append(Linked(ref.name, page_path(held.item) if held else None))
     return found
-
-
-def _slug(kind: Kind, item_id: int) -> str | None:
-    return kind.slugs.get(item_id)
 
 
 def _page_language() -> str:
@@ -233,7 +227,10 @@ def _calendar(kind: str, raw: str) -> Response:
 
     def render() -> Rendered:
         mark(request.environ, "rendered")
-        work = lambda: render_item(snapshot, entry, alarms, runtime.vevents.get)  # noqa: E731
+
+        def work() -> Rendered:
+            return render_item(snapshot, entry, alarms, runtime.vevents.get)
+
         return runtime.admission.run(client, lambda: runtime.timed("ics", work))
 
     mark(request.environ, "cached")  # unless `render` runs
