@@ -150,8 +150,12 @@
     const title = document.createElement("span");
     title.className = "event-title";
     // text, never HTML: LL2 data is untrusted. The server's own words for the item (its
-    // name, "Cancelled: " when gone, no NET period: that is shown beside it).
-    title.textContent = event.display_name;
+    // name, "Cancelled: " when gone, no NET period: that is shown beside it), linked to
+    // its own page.
+    const page = document.createElement("a");
+    page.href = window.icalfeedDates.pagePath(event);
+    page.textContent = event.display_name;
+    title.append(page);
     item.append(when, title);
     const meta = document.createElement("span");
     meta.className = "event-meta";

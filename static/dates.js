@@ -141,7 +141,12 @@
     element.hidden = true;
   }
 
-  window.icalfeedDates = { lang, when, weekStart, countdown, noCountdown, instant, format, now, today };
+  // The path of a feed JSON item's own page, as the server writes it (meaning.page_path).
+  const pagePath = (item) => `/${item.kind === "launch" ? "launches" : "events"}/${encodeURIComponent(item.id)}`;
+
+  window.icalfeedDates = {
+    lang, when, weekStart, countdown, noCountdown, instant, format, now, today, pagePath,
+  };
 
   // The server writes times in UTC (and says so); here they become local, and dates that
   // are not instants (all-day, vague) are phrased in the visitor's language.

@@ -24,8 +24,10 @@
   function chip(event) {
     const link = document.createElement("a");
     link.className = "chip" + (event.precision?.vague ? " vague" : "") + (event.moved ? " moved" : "");
-    link.href = event.webcast && /^https?:\/\//.test(event.webcast) ? event.webcast : `#${event.uid.split("@")[0]}`;
-    if (event.webcast) { link.target = "_blank"; link.rel = "noopener"; }
+    // Its own page (dates, webcasts, status), beside the site the widget is framed in.
+    link.href = dates.pagePath(event);
+    link.target = "_blank";
+    link.rel = "noopener";
     const when = dates.when(event);
     link.textContent = event.display_name;
     link.title = `${event.title} — ${when}` + (event.all_day ? "" : ` (${event.start.slice(11, 16)} UTC)`) +

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_browser import ARTIFACTS, NOW, browser, page, server  # noqa: F401 (fixtures)
+from test_browser import ARTIFACTS, FLIGHT_13, NOW, browser, page, server  # noqa: F401 (fixtures)
 
 AXE = Path(__file__).resolve().parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_21_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -27,6 +27,8 @@ PAGES = {
     "types": "/types",
     "widget-agenda": "/widget?include=events,launches&view=agenda",
     "widget-month": "/widget?include=events,launches&view=month",
+    "item-launch": f"/launches/{FLIGHT_13}",  # moved twice, with webcasts and updates (#34)
+    "item-event": "/events/1327",  # naming a launch held here
 }
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}
 
@@ -205,6 +207,21 @@ def test_the_widget_by_keyboard_alone(keyboard_tab, server):  # noqa: F811
     tab.keyboard.press("Enter")
     assert tab.inner_text("#month-title") == title
     tab.screenshot(path=str(ARTIFACTS / "keyboard-widget-month.png"))
+
+
+def test_an_item_page_by_keyboard_alone(keyboard_tab, server):  # noqa: F811
+    tab = keyboard_tab
+    tab.goto(f"{server}/launches/{FLIGHT_13}")
+    stops = tab_through(tab)
+    names = {s["id"] for s in stops}
+    for wanted in ("#calendar-url", "follow-link-webcal", "follow-link-google", "add-once"):
+        assert wanted in names, f"{wanted} is not reachable by Tab: {names}"
+    assert "add-google" in names and "Official webcast" in names  # the live one, first
+    assert [s for s in stops if not s["ring"]] == []
+    tab.focus('button[data-copy="#calendar-url"]')
+    tab.keyboard.press("Enter")
+    status_says(tab, "Calendar URL of this launch copied")
+    assert tab.evaluate("navigator.clipboard.readText()").endswith(f"/launches/{FLIGHT_13}.ics")
 
 
 # ------------------------------------------------------------------ language and countdown
@@ -423,6 +440,10 @@ MARKS = [
     ".button.primary",
     ".segmented .toggle[aria-current]",
     ".topbar nav a",
+    ".kicker",  # an item's page (#34)
+    ".facts dt",
+    ".tag.live",
+    ".history li",
 ]
 
 
@@ -437,6 +458,7 @@ def test_the_status_marks_keep_their_contrast(browser, server, scheme):  # noqa:
         "/?include=events,launches",
         "/widget?include=events,launches",
         "/widget?include=events,launches&view=month",
+        f"/launches/{FLIGHT_13}",
     ):
         tab.goto(server + path)
         tab.wait_for_load_state("networkidle")
@@ -444,6 +466,7 @@ def test_the_status_marks_keep_their_contrast(browser, server, scheme):  # noqa:
     context.close()
     shown = {m["selector"] for m in measured}
     assert {".tag:not(.warn):not(.moved)", ".count", ".countdown-clock", ".grid .chip"} <= shown
+    assert {".kicker", ".facts dt", ".tag.live"} <= shown
     low = [m for m in measured if m["ratio"] < 4.5]
     assert low == [], low
 

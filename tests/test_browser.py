@@ -10,13 +10,14 @@ import os
 import re
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from itemdata import moved
 from ll2data import event_by_name, rebased_launches
 
 from icalfeed import create_app
@@ -30,6 +31,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 # upcoming and the screenshots stay the same whenever the tests run.
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+FLIGHT_13 = "ac897b9f-44d2-4ff4-8416-1a0a076e98a2"  # moved twice, with webcasts
 XSS_NAME = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> Probe'
 # A program whose LL2 slug once renamed the download to pwn.html (#19).
 HOSTILE_PROGRAM = {
@@ -47,7 +49,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 def _snapshot_with_probe(data_dir: Path) -> None:
     """The sample plus one upcoming event whose name and description are hostile, and the
-    fixture launches moved into the coming weeks."""
+    fixture launches moved into the coming weeks (Starship Flight 13 moved twice)."""
     probe = event_by_name("Booster 19 Rollout")
     probe.update(
         id=999999,
@@ -62,6 +64,16 @@ def _snapshot_with_probe(data_dir: Path) -> None:
     )
     snapshot, _ = load_sample().merge(parse_events([probe]).items, NOW)
     snapshot, _ = snapshot.merge(parse_launches(rebased_launches(NOW)).items, NOW)
+    # Starship Flight 13 moves once more and gets webcasts: an item page with all it shows.
+    flight = next(x for x in rebased_launches(NOW) if x["id"] == FLIGHT_13)
+    later = moved(flight, 1, NOW - timedelta(days=1))
+    later["vid_urls"] = [
+        {"url": "https://example.org/restream", "title": "Re-stream", "priority": 1,
+         "type": {"name": "Unofficial Webcast"}},
+        {"url": "https://example.org/official", "title": "Official webcast", "priority": 10,
+         "live": True, "type": {"name": "Official Webcast"}, "publisher": "SpaceX"},
+    ]  # fmt: skip
+    snapshot, _ = snapshot.merge(parse_launches([later]).items, NOW)
     data_dir.mkdir(parents=True, exist_ok=True)
     write_snapshot(data_dir / "snapshot.json", snapshot)
 

@@ -23,7 +23,13 @@ from icalfeed.data.snapshot import Entry, Move, Snapshot
 from icalfeed.data.store import load_sample
 from icalfeed.feeds import ics
 from icalfeed.feeds.jsonfeed import launch_json
-from icalfeed.feeds.meaning import MAX_LAUNCH_WINDOW, Meaning, best_video_url, launch_window
+from icalfeed.feeds.meaning import (
+    MAX_LAUNCH_WINDOW,
+    Meaning,
+    best_video_url,
+    launch_window,
+    page_path,
+)
 from icalfeed.feeds.query import MAX_ALARM_MINUTES, MAX_ALARMS, FeedQuery
 from icalfeed.feeds.select import rocket_matches, select
 from icalfeed.feeds.titles import CalendarMeta
@@ -374,6 +380,12 @@ def test_an_unstamped_item_is_revised_when_first_seen():
     raw.pop("last_updated")
     ((event, _),) = parse_events([raw]).items
     assert Meaning.of(event, first_seen=SEEN, removed_at=None).revised == SEEN
+
+
+def test_an_items_page_is_at_its_kind_and_ll2_id():
+    launch = SAMPLE.entries["launch:e1079d3a-c0a6-4b42-bc1d-92e48a5a78fc"].item
+    assert page_path(launch) == "/launches/e1079d3a-c0a6-4b42-bc1d-92e48a5a78fc"
+    assert page_path(SAMPLE.entries["event:1327"].item) == "/events/1327"
 
 
 # ------------------------------------------------------------------------------ JSON

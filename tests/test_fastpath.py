@@ -96,6 +96,18 @@ def test_only_feeds_and_only_successes_are_stored(client, layer):
     assert Calendar.from_ical(response.data).walk("VEVENT") == []
 
 
+def test_one_item_calendars_are_stored_and_item_pages_are_not(client, layer):
+    for path in ("/launches/e1079d3a-c0a6-4b42-bc1d-92e48a5a78fc.ics", "/events/1327.ics"):
+        first = client.get(path)
+        again = client.get(path)
+        assert first.status_code == 200 and again.data == first.data
+    assert layer.hits == 2
+    for path in ("/launches/e1079d3a-c0a6-4b42-bc1d-92e48a5a78fc", "/events/1327/x.ics"):
+        client.get(path)
+        client.get(path)
+    assert layer.hits == 2
+
+
 def stored(client, layer):
     """A plain GET stores the answer; the next requests are the fast path's to answer."""
     first = client.get(URL)

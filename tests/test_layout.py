@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "icalfeed"
-OUTPUTS = {"feeds.ics", "feeds.jsonfeed", "feeds.changefeeds", "web.pages"}
+OUTPUTS = {"feeds.ics", "feeds.jsonfeed", "feeds.itempage", "feeds.changefeeds", "web.pages"}
 # The layers, from the bottom; a module may import its own layer and those below it. The
 # command line (`cli`) and the package's front door sit on top.
 LAYERS = ("base", "ll2", "data", "sync", "feeds", "serving", "web")

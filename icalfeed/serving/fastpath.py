@@ -28,8 +28,11 @@ from ..feeds.query import without_tracking
 from .admission import Refused, refused_body, refused_headers
 from .observe import OUTCOME
 
+# The feeds, the path feeds of a program, agency or type, one item's own calendar, and the
+# changes feeds.
 FEED_PATH = re.compile(
-    r"^/(?:(?:events|launches|feed)\.(?:ics|json)|(?:programs|agencies|types)/[^/]+\.ics"
+    r"^/(?:(?:events|launches|feed)\.(?:ics|json)"
+    r"|(?:programs|agencies|types|events|launches)/[^/]+\.ics"
     r"|changes\.(?:atom|json))$"
 )
 # Feeds whose links are absolute (they name this service): stored per Host as well.

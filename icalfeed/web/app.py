@@ -19,6 +19,7 @@ from ..serving.observe import Listener, Observed, WSGIApp
 from ..sync.passes import build_syncer
 from ..sync.scheduler import SyncScheduler
 from . import guards
+from .items import items
 from .metrics import LiveState, Metrics
 from .pages import pages
 from .runtime import Runtime
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, start_sync: bool | None = No
     app.register_blueprint(feeds)
     app.register_blueprint(health)
     app.register_blueprint(pages)
+    app.register_blueprint(items)
     return app
 
 

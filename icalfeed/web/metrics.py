@@ -13,6 +13,7 @@ formats, kinds, passes and roles); no URL, query or client address is ever a lab
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ RENDER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 _PAGES = frozenset({"/", "/programs", "/agencies", "/types"})
 _CHANGES = frozenset({"/changes.atom", "/changes.json"})
+_ITEM_PAGE = re.compile(r"^/(?:events|launches)/[^/]+$")  # an item's own page
 log = logging.getLogger(__name__)
 
 
@@ -71,7 +73,7 @@ def route_class(path: str) -> str:
         return "changes"
     if FEED_PATH.match(path):
         return "feed_ics" if path.endswith(".ics") else "feed_json"
-    if path in _PAGES:
+    if path in _PAGES or _ITEM_PAGE.match(path):
         return "page"
     if path == "/widget":
         return "widget"

@@ -19,7 +19,7 @@ from ..data.catalog import Catalog, Kind
 from ..data.snapshot import Entry, Snapshot
 from ..feeds.asof import KINDS, moment, sample_note, sample_times
 from ..feeds.changelog import FeedLinks
-from ..feeds.meaning import Meaning
+from ..feeds.meaning import Meaning, page_path
 from ..feeds.query import EVENTS_ONLY, EVERYTHING, LAUNCHES_ONLY, FeedQuery
 from ..feeds.select import feed_day, select
 from ..feeds.titles import calendar_meta
@@ -74,6 +74,7 @@ class Row:
     webcast: str | None
     moved: str | None = None  # its earlier dates in words, when it moved
     precision: str = "unknown"  # LL2's precision name, lower case (the scripts phrase it)
+    page: str = ""  # the path of its own page
 
 
 def admitted(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -193,6 +194,7 @@ def widget() -> Response:
         json_url=feed_url_for(public_base(), query, snapshot.catalog, "json"),
         feed_url=feed_url_for(public_base(), query, snapshot.catalog, "ics"),
         name=calendar_meta(query, snapshot.catalog).name,
+        new_tab=True,  # inside someone's iframe: an item's page opens beside it
     )
     response = Response(html, status=400 if error else 200, mimetype="text/html")
     response.headers["Content-Security-Policy"] = page_policy(frame_ancestors="*")
@@ -308,6 +310,7 @@ def row_for(entry: Entry) -> Row:
         webcast=meaning.webcast,
         moved=meaning.moved,
         precision=precision.name.lower(),
+        page=page_path(item),
     )
 
 
