@@ -136,8 +136,12 @@ class Page(HTMLParser):
             self.scripts.append((self._script[0], self._script[1]))
             self._script = None
 
-    def link(self, rel: str) -> dict[str, str]:
-        (found,) = [x for x in self.links if x.get("rel") == rel]
+    def link(self, rel: str, media_type: str | None = None) -> dict[str, str]:
+        (found,) = [
+            x
+            for x in self.links
+            if x.get("rel") == rel and (media_type is None or x.get("type") == media_type)
+        ]
         return found
 
     def json_ld(self) -> dict[str, Any]:

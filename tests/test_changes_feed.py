@@ -375,3 +375,9 @@ def test_a_launch_moved_twice_is_rescheduled_on_its_page_and_its_calendar_follow
     described = json.loads(block)
     assert described["eventStatus"] == "https://schema.org/EventRescheduled"
     assert described["startDate"] == "2026-12-05T09:10:00Z"
+    # The page offers this launch's own changes feed: the same two entries.
+    (own,) = re.findall(r'id="item-changes-atom" href="([^"]+)"', page)
+    own = own.replace("&amp;", "&").removeprefix("https://cal.example")
+    assert [e.id for e in atom(client, own.removeprefix("/changes.atom")).entries] == [
+        e.id for e in entries
+    ]

@@ -181,7 +181,7 @@ def test_shared_links_show_the_title_date_status_and_image(items):
     assert meta["og:description"].startswith("2 Dec 2026 09:00 UTC · Go for Launch · ")
     assert meta["og:image"] == meta["twitter:image"] and meta["og:image"].startswith("https://")
     assert meta["twitter:card"] == "summary_large_image"
-    alternate = parsed.link("alternate")
+    alternate = parsed.link("alternate", "text/calendar")
     assert alternate["type"] == "text/calendar" and alternate["href"] == f"{url}.ics"
     assert "<title>Falcon 9 | Starlink Group 17-39 — icalfeed</title>" in html
 
@@ -191,7 +191,9 @@ def test_shared_links_use_the_public_url(tmp_path, snapshot):
     parsed = Page(client.get(f"/events/{ROLLOUT}").data.decode())
     url = f"https://cal.example.org/events/{ROLLOUT}"
     assert parsed.meta["og:url"] == url and parsed.json_ld()["url"] == url
-    assert parsed.link("alternate")["href"] == f"{url}.ics"
+    assert parsed.link("alternate", "text/calendar")["href"] == f"{url}.ics"
+    changes = parsed.link("alternate", "application/atom+xml")["href"]
+    assert changes == f"https://cal.example.org/changes.atom?id={ROLLOUT}&include=events"
     assert (
         parsed.by_id["follow-link-webcal"]["href"]
         == f"webcal://cal.example.org/events/{ROLLOUT}.ics"

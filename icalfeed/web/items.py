@@ -130,6 +130,7 @@ def page_context(snapshot: Snapshot, entry: Entry, base: str) -> dict[str, Any]:
         "ld_json": itempage.script_json(itempage.json_ld(entry, page_url)),
         "status_words": itempage.status_words(entry),
         "calendar_url": calendar_url,
+        "changes": item_changes(base, item),
         "links": links_for(calendar_url, meaning.name),
         "google": itempage.google_template(entry, page_url),
         "webcasts": itempage.webcasts(item.videos),
@@ -142,6 +143,12 @@ def page_context(snapshot: Snapshot, entry: Entry, base: str) -> dict[str, Any]:
         "description": item.mission_description if isinstance(item, Launch) else item.description,
         "ll2_url": f"https://ll.thespacedevs.com/2.3.0/{PLURAL[item.kind]}/{item.id}/",
     }
+
+
+def item_changes(base: str, item: Item) -> dict[str, str]:
+    """The changes feeds of this one item (the `id` filter of every feed)."""
+    query = f"id={item.id}&include={PLURAL[item.kind]}"
+    return {fmt: f"{base}/changes.{fmt}?{query}" for fmt in ("atom", "json")}
 
 
 def follows(snapshot: Snapshot, item: Item, base: str) -> list[Follow]:
