@@ -240,10 +240,9 @@ def test_a_launch_page_shows_its_date_status_webcasts_pad_updates_and_follow_lin
         "/?program=starlink&include=events,launches"
     )
     assert items.get(parsed.by_id["programs-starlink-builder"]["href"]).status_code == 200
-    assert (
-        f'Data: <a href="https://ll.thespacedevs.com/2.3.0/launches/{PLAIN}/">Launch Library 2</a>'
-        " by The Space Devs." in html
-    )
+    record = f"https://ll.thespacedevs.com/2.3.0/launches/{PLAIN}/"
+    assert f'Source: <a href="{record}">this launch in Launch Library 2</a>' in html
+    assert "Data: <a href=\"https://thespacedevs.com/llapi\">Launch Library 2</a>" in html
 
 
 def test_the_date_history_is_told_newest_first(items, snapshot):
