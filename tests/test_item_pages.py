@@ -242,7 +242,7 @@ def test_a_launch_page_shows_its_date_status_webcasts_pad_updates_and_follow_lin
     assert items.get(parsed.by_id["programs-starlink-builder"]["href"]).status_code == 200
     record = f"https://ll.thespacedevs.com/2.3.0/launches/{PLAIN}/"
     assert f'Source: <a href="{record}">this launch in Launch Library 2</a>' in html
-    assert "Data: <a href=\"https://thespacedevs.com/llapi\">Launch Library 2</a>" in html
+    assert 'Data: <a href="https://thespacedevs.com/llapi">Launch Library 2</a>' in html
 
 
 def test_the_date_history_is_told_newest_first(items, snapshot):
