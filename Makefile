@@ -118,6 +118,7 @@ bench: install
 	$(BIN)/python bench/defences.py
 	$(BIN)/python bench/sync_day.py
 	$(BIN)/python bench/ll2_size.py
+	$(BIN)/python bench/changes.py
 
 # Pin the runtime dependencies a clean install resolves to, and audit those pins.
 lock:

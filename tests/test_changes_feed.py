@@ -378,6 +378,11 @@ def test_a_launch_moved_twice_is_rescheduled_on_its_page_and_its_calendar_follow
     # The page offers this launch's own changes feed: the same two entries.
     (own,) = re.findall(r'id="item-changes-atom" href="([^"]+)"', page)
     own = own.replace("&amp;", "&").removeprefix("https://cal.example")
-    assert [e.id for e in atom(client, own.removeprefix("/changes.atom")).entries] == [
-        e.id for e in entries
-    ]
+    followed = atom(client, own.removeprefix("/changes.atom"))
+    assert [e.id for e in followed.entries] == [e.id for e in entries]
+    # Named after the launch, linking to its page and its own calendar.
+    assert followed.feed.title.endswith(": changes") and launch["name"] not in ("", None)
+    assert followed.feed.title != "Spaceflight launches: changes"
+    links = {(x.rel, x.type): x.href for x in followed.feed.links}
+    assert links[("alternate", "text/html")] == f"https://cal.example{path}"
+    assert links[("related", "text/calendar")] == f"https://cal.example{path}.ics"

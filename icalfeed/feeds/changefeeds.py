@@ -17,8 +17,8 @@ from xml.etree import ElementTree
 
 from ..data.changes import Dated
 from ..data.snapshot import Snapshot
-from .changelog import LABELS, FeedLinks, News, selected_news
-from .meaning import ATTRIBUTION
+from .changelog import LABELS, FeedLinks, News, one_item, selected_news
+from .meaning import ATTRIBUTION, Meaning
 from .output import Rendered, data_changed_at
 from .query import FeedQuery
 from .titles import calendar_meta
@@ -37,7 +37,9 @@ def render_changes(
 ) -> Rendered:
     """The changes feed of `query` in `fmt` ("atom" or "json")."""
     news = selected_news(snapshot, query, day)
-    name = f"{calendar_meta(query, snapshot.catalog).name}: changes"
+    single = one_item(snapshot, query)
+    named = Meaning.of_entry(single).name if single else calendar_meta(query, snapshot.catalog).name
+    name = f"{named}: changes"
     about = description(name)
     if snapshot.source == "sample":  # captured, never synced: it has seen no change
         about += (

@@ -83,6 +83,16 @@ def selected_news(snapshot: Snapshot, query: FeedQuery, day: datetime) -> tuple[
     return tuple(shown)
 
 
+def one_item(snapshot: Snapshot, query: FeedQuery) -> Entry | None:
+    """The item a query names by its one id (an item page's own changes feed), when held."""
+    if len(query.ids) + len(query.launch_ids) != 1:
+        return None
+    key = (
+        f"event:{next(iter(query.ids))}" if query.ids else f"launch:{next(iter(query.launch_ids))}"
+    )
+    return snapshot.entries.get(key)
+
+
 def news_of(change: Change, entry: Entry) -> News:
     """The words for one change of `entry`."""
     meaning = Meaning.of_entry(entry)

@@ -18,7 +18,7 @@ from ..base.errors import QueryError, shown
 from ..data.catalog import Catalog, Kind
 from ..data.snapshot import Entry, Snapshot
 from ..feeds.asof import KINDS, moment, sample_note, sample_times
-from ..feeds.changelog import FeedLinks
+from ..feeds.changelog import FeedLinks, one_item
 from ..feeds.meaning import Meaning, page_path
 from ..feeds.query import EVENTS_ONLY, EVERYTHING, LAUNCHES_ONLY, FeedQuery
 from ..feeds.select import feed_day, select
@@ -127,7 +127,7 @@ def builder() -> tuple[str, int]:
         location=request.args.get("location", ""),
         error=error,
         feed_url=feed_url,
-        changes=changes_links(query, catalog),
+        changes=changes_links(query, snapshot),
         links=links_for(feed_url, meta.name),
         calendar_name=meta.name,
         embed=embed_snippet(widget_url, meta.name),
@@ -263,20 +263,28 @@ def feed_url_for(base: str, query: FeedQuery, catalog: Catalog, fmt: str) -> str
     return _url(base, f"{stem}.{fmt}", rest)
 
 
-def changes_links(query: FeedQuery, catalog: Catalog) -> FeedLinks:
-    """The changes feeds of a selection and what they belong to: both kinds unless the
-    selection narrows them (then `include=` says which), reminders left out (no calendar)."""
+def changes_links(query: FeedQuery, snapshot: Snapshot) -> FeedLinks:
+    """The changes feeds of a selection and what they belong to (the builder with it and
+    its calendar; for one item named by its id, the item's page and calendar): both kinds
+    unless the selection narrows them (then `include=` says which), reminders left out."""
+    catalog = snapshot.catalog
     params = [(k, v) for k, v in query.to_params(catalog) if k not in ("include", "alarm")]
     if query.include != EVERYTHING:
         params.append(("include", ",".join(PLURAL[kind] for kind in sorted(query.include))))
     query_string = urlencode(params, safe=",:")
     base = public_base()
+    home = _url(base, "/", query.query_string(catalog))
+    calendar = feed_url_for(base, query, catalog, "ics")
+    single = one_item(snapshot, query)
+    if single is not None:
+        home = base + page_path(single.item)
+        calendar = f"{home}.ics"
     return FeedLinks(
         base=base,
         atom=_url(base, "/changes.atom", query_string),
         json=_url(base, "/changes.json", query_string),
-        home=_url(base, "/", query.query_string(catalog)),
-        calendar=feed_url_for(base, query, catalog, "ics"),
+        home=home,
+        calendar=calendar,
     )
 
 

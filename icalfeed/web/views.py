@@ -127,7 +127,7 @@ def _changes(fmt: str) -> Response:
         query = FeedQuery.from_args(request.args.items(multi=True), snapshot.catalog, EVERYTHING)
     except QueryError as exc:
         return plain(400, str(exc))
-    links = changes_links(query, snapshot.catalog)
+    links = changes_links(query, snapshot)
 
     def make(day: datetime) -> Rendered:
         return render_changes(fmt, snapshot, query, day, links)
