@@ -11,6 +11,7 @@ import json
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree
@@ -49,13 +50,20 @@ def render_changes(
     feed_id = f"urn:uuid:{uuid.uuid5(_FEED_NAMESPACE, query.canonical())}"
     # The newest change, or (none shown) when the data last changed: never the clock.
     updated = news[0].change.seen if news else data_changed_at(snapshot, (), day)
-    if fmt == "json":
-        body = _json_feed(news, name, about, feed_id, updated, links)
-        filename = "changes.json"
-    else:
-        body = _atom_feed(news, name, about, feed_id, updated, links)
-        filename = "changes.atom"
-    return Rendered(body, data_changed_at(snapshot, (), day), filename, name)
+    head = _Head(name, about, feed_id, updated, links)
+    body = _json_feed(news, head) if fmt == "json" else _atom_feed(news, head)
+    return Rendered(body, data_changed_at(snapshot, (), day), f"changes.{fmt}", name)
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """What a changes feed says of itself, whatever its format."""
+
+    name: str
+    about: str
+    feed_id: str
+    updated: datetime
+    links: FeedLinks
 
 
 def description(name: str) -> str:
@@ -69,20 +77,14 @@ def description(name: str) -> str:
 # ---------------------------------------------------------------------------------- Atom
 
 
-def _atom_feed(
-    news: Sequence[News],
-    name: str,
-    about: str,
-    feed_id: str,
-    updated: datetime,
-    links: FeedLinks,
-) -> bytes:
+def _atom_feed(news: Sequence[News], head: _Head) -> bytes:
+    links = head.links
     ElementTree.register_namespace("", ATOM)
     feed = ElementTree.Element(f"{{{ATOM}}}feed")
-    _text(feed, "id", feed_id)
-    _text(feed, "title", name)
-    _text(feed, "subtitle", about)
-    _text(feed, "updated", _stamp(updated))
+    _text(feed, "id", head.feed_id)
+    _text(feed, "title", head.name)
+    _text(feed, "subtitle", head.about)
+    _text(feed, "updated", _stamp(head.updated))
     _link(feed, "self", links.atom, "application/atom+xml")
     _link(feed, "alternate", links.home, "text/html")
     _link(feed, "alternate", links.json, "application/feed+json")
@@ -123,25 +125,19 @@ def _link(parent: ElementTree.Element, rel: str, href: str, media_type: str) -> 
 # ----------------------------------------------------------------------------- JSON Feed
 
 
-def _json_feed(
-    news: Sequence[News],
-    name: str,
-    about: str,
-    feed_id: str,
-    updated: datetime,
-    links: FeedLinks,
-) -> bytes:
+def _json_feed(news: Sequence[News], head: _Head) -> bytes:
+    links = head.links
     document = {
         "version": JSON_FEED,
-        "title": name,
-        "description": about,
+        "title": head.name,
+        "description": head.about,
         "home_page_url": links.home,
         "feed_url": links.json,
         "authors": [{"name": "icalfeed", "url": f"{links.base}/"}],
         "language": "en",
         "_icalfeed": {
-            "id": feed_id,
-            "updated": _stamp(updated),
+            "id": head.feed_id,
+            "updated": _stamp(head.updated),
             "calendar": links.calendar,
             "attribution": ATTRIBUTION,
         },
