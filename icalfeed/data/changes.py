@@ -8,10 +8,12 @@ item and `kept` to bound the log; the feeds layer selects and words them.
 
 from __future__ import annotations
 
+import functools
+import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..ll2.models import Item, Launch, Precision, parse_datetime
@@ -38,18 +40,6 @@ class Dated:
 
     start: datetime
     precision: Precision
-
-    def to_json(self) -> dict[str, str]:
-        return {"start": self.start.isoformat(), "precision": self.precision.name}
-
-    @classmethod
-    def from_json(cls, raw: Any) -> Dated | None:
-        if not isinstance(raw, Mapping):
-            return None
-        start = parse_datetime(raw.get("start"))
-        name = str(raw.get("precision") or "")
-        precision = Precision[name] if name in Precision.__members__ else Precision.UNKNOWN
-        return cls(start, precision) if start is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,35 +71,48 @@ class Change:
         )
         return f"urn:uuid:{uuid.uuid5(_NAMESPACE, name)}"
 
-    def to_json(self) -> dict[str, Any]:
-        raw: dict[str, Any] = {"key": self.key, "what": self.what, "seen": self.seen.isoformat()}
-        if self.was:
-            raw["was"] = self.was.to_json()
-        if self.now:
-            raw["now"] = self.now.to_json()
-        if self.before is not None:
-            raw["before"] = self.before
-        if self.after is not None:
-            raw["after"] = self.after
-        return raw
+    def to_json(self) -> list[Any]:
+        """A compact array (a full log is 5,000 of them in every save):
+        ``[key, what, seen, was start, was precision, now start, now precision, before,
+        after]``, null where absent."""
+        was, now = self.was, self.now
+        return [
+            self.key,
+            self.what,
+            self.seen.isoformat(),
+            was.start.isoformat() if was else None,
+            was.precision.name if was else None,
+            now.start.isoformat() if now else None,
+            now.precision.name if now else None,
+            self.before,
+            self.after,
+        ]
 
     @classmethod
     def from_json(cls, raw: Any) -> Change | None:
         """A change as the snapshot file holds it; None for one this release cannot read."""
-        if not isinstance(raw, Mapping):
+        if not isinstance(raw, list) or len(raw) != 9:
             return None
-        seen, what, key = parse_datetime(raw.get("seen")), raw.get("what"), raw.get("key")
+        key, what, seen_text, was_at, was_precision, now_at, now_precision, before, after = raw
+        seen = _moment(seen_text)
         if seen is None or what not in WHATS or not isinstance(key, str) or not key:
             return None
         return cls(
             key,
-            str(what),
+            what,
             seen,
-            Dated.from_json(raw.get("was")),
-            Dated.from_json(raw.get("now")),
-            _text(raw.get("before")),
-            _text(raw.get("after")),
+            _dated(was_at, was_precision),
+            _dated(now_at, now_precision),
+            _text(before),
+            _text(after),
         )
+
+
+@functools.lru_cache(maxsize=2 * MAX_KEPT)
+def change_text(change: Change) -> str:
+    """`Change.to_json` as compact JSON, remembered: a save writes the whole log, which
+    changes by a few entries at a time."""
+    return json.dumps(change.to_json(), separators=(",", ":"), ensure_ascii=False)
 
 
 def changes_between(
@@ -165,3 +168,25 @@ def _status_name(launch: Launch) -> str | None:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _moment(raw: Any) -> datetime | None:
+    """A moment as `to_json` writes it (fast), or any ISO 8601 form."""
+    if isinstance(raw, str):
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            return None
+        if value.tzinfo is UTC:
+            return value
+    return parse_datetime(raw)
+
+
+def _dated(at: Any, precision: Any) -> Dated | None:
+    start = _moment(at) if at is not None else None
+    if start is None:
+        return None
+    return Dated(start, _PRECISIONS.get(precision, Precision.UNKNOWN))
+
+
+_PRECISIONS: dict[Any, Precision] = dict(Precision.__members__)

@@ -24,7 +24,7 @@ from typing import Any
 from ..base.errors import SnapshotError
 from ..ll2.models import PLURAL, Event, Item, Launch, Precision, parse_datetime, parse_record
 from .catalog import Catalog
-from .changes import KEPT_FOR, MAX_KEPT, Change, changes_between, kept, removal
+from .changes import KEPT_FOR, MAX_KEPT, Change, change_text, changes_between, kept, removal
 from .syncstate import NEVER, SyncState, state_from, state_json
 
 FORMAT = "icalfeed-snapshot/2"
@@ -373,12 +373,12 @@ class Snapshot:
                 "changed_at": _iso(self.changed_at),
                 "version": self.version,
                 "streams": {kind: state_json(state) for kind, state in self.streams.items()},
-                "changes": [change.to_json() for change in self.changes],
             }
         )
         entries = ",".join(e.stored for e in self.ordered_entries)
         retired = json.dumps(dict(self.retired), separators=(",", ":"), ensure_ascii=False)
-        return f'{head[:-1]},"entries":[{entries}],"retired":{retired}}}'
+        changes = ",".join(change_text(change) for change in self.changes)
+        return f'{head[:-1]},"entries":[{entries}],"retired":{retired},"changes":[{changes}]}}'
 
     def to_json(self) -> dict[str, Any]:
         """The on-disk form, decoded."""
