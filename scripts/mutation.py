@@ -74,6 +74,11 @@ GROUPS = (
         ("tests/test_core_http.py", "tests/test_fastpath.py", "tests/test_change_signals.py"),
         ("tests/test_change_signals.py::test_property_no_304_for_other_bytes",),
     ),
+    Group(
+        "changes",
+        ("data/changes", "feeds/changelog", "feeds/changefeeds"),
+        ("tests/test_changes_feed.py",),
+    ),
 )
 MODULES = tuple(m.rpartition("/")[2] for g in GROUPS for m in g.modules)
 PATHS = {m.rpartition("/")[2]: m for g in GROUPS for m in g.modules}
