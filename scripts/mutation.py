@@ -77,7 +77,7 @@ GROUPS = (
     Group(
         "changes",
         ("data/changes", "feeds/changelog", "feeds/changefeeds"),
-        ("tests/test_changes_feed.py",),
+        ("tests/test_changes_rules.py", "tests/test_changes_feed.py"),
     ),
 )
 MODULES = tuple(m.rpartition("/")[2] for g in GROUPS for m in g.modules)

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from ..data.changes import KEPT_FOR, MOVED, NEW, REMOVED, RESTORED, STATUS, WEBCAST, Change, Dated
 from ..data.snapshot import Entry, Snapshot
+from ..ll2.models import Event, Launch, item_key
 from .meaning import Meaning, date_words, page_path
 from .query import FeedQuery
 from .select import matcher
@@ -87,10 +88,9 @@ def one_item(snapshot: Snapshot, query: FeedQuery) -> Entry | None:
     """The item a query names by its one id (an item page's own changes feed), when held."""
     if len(query.ids) + len(query.launch_ids) != 1:
         return None
-    key = (
-        f"event:{next(iter(query.ids))}" if query.ids else f"launch:{next(iter(query.launch_ids))}"
-    )
-    return snapshot.entries.get(key)
+    if query.ids:
+        return snapshot.entries.get(item_key(Event.kind, next(iter(query.ids))))
+    return snapshot.entries.get(item_key(Launch.kind, next(iter(query.launch_ids))))
 
 
 def news_of(change: Change, entry: Entry) -> News:
