@@ -343,7 +343,11 @@ def test_the_offline_sample_says_why_its_changes_feed_is_empty(tmp_path):
     client = create_app(Settings(data_dir=tmp_path / "var", offline=True)).test_client()
     parsed = feedparser.parse(client.get("/changes.atom").data)
     assert not parsed.bozo and parsed.entries == []
-    assert "packaged sample" in parsed.feed.subtitle
+    assert parsed.feed.subtitle.startswith("What changed in Spaceflight events and launches: ")
+    assert parsed.feed.subtitle.endswith(
+        " This is the packaged sample (offline): changes are seen, and listed here, "
+        "once icalfeed syncs with Launch Library 2."
+    )
     assert "packaged sample" in json.loads(client.get("/changes.json").data)["description"]
 
 

@@ -202,3 +202,39 @@ def test_the_file_form_round_trips_and_refuses_what_it_cannot_read():
     read = Change.from_json(elsewhere)
     assert read.seen == NOW and read.was.precision is Precision.UNKNOWN
     assert Change.from_json(good[:8]) is None and Change.from_json({"key": "x"}) is None
+
+
+def test_text_xml_cannot_carry_is_dropped_from_the_atom():
+    snapshot = every_kind_of_change()
+    key = f"launch:{PLAIN}"
+    odd = Change(key, "webcast", NOW, after="https://video.example/a\x01b\x0bc")
+    query = FeedQuery.from_string("", snapshot.catalog, EVERYTHING)
+    links = replace(LINKS, base="https://cal.example\x0c")
+    body = render_changes("atom", replace(snapshot, changes=(odd,)), query, DAY, links).body
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo
+    (entry,) = parsed.entries
+    assert entry.summary.endswith(": https://video.example/abc")
+    assert entry.link == f"https://cal.example/launches/{PLAIN}"
+
+
+def test_a_never_saved_snapshot_is_dated_by_the_day():
+    snapshot = replace(every_kind_of_change(), changed_at=None, changes=())
+    query = FeedQuery.from_string("", snapshot.catalog, EVERYTHING)
+    parsed = feedparser.parse(render_changes("atom", snapshot, query, DAY, LINKS).body)
+    assert parsed.feed.updated == DAY.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_stamps_are_utc_whatever_the_machines_zone(monkeypatch):
+    import time
+
+    snapshot = every_kind_of_change()
+    query = FeedQuery.from_string("start=1957-01-01", snapshot.catalog, EVERYTHING)
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        body = render_changes("atom", snapshot, query, DAY, LINKS).body
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert body == (GOLDEN / "every-kind.atom").read_bytes()
