@@ -348,8 +348,9 @@ def test_the_changes_feed_through_the_cache_names_the_public_address(deployment)
     import feedparser
 
     path = "/changes.atom?program=spacex-starship"
-    first = get(deployment.nginx, path, "127.0.0.11")
-    second = get(deployment.nginx, path, "127.0.0.12")
+    # Clients of their own: the module's other tests spent the render budgets of theirs.
+    first = get(deployment.nginx, path, "127.0.9.1")
+    second = get(deployment.nginx, path, "127.0.9.2")
     assert first.status == second.status == 200
     assert second.headers["X-Cache-Status"] == "HIT"
     assert first.body == second.body == direct(deployment.instances[1], path).body
@@ -357,7 +358,5 @@ def test_the_changes_feed_through_the_cache_names_the_public_address(deployment)
     parsed = feedparser.parse(second.body)
     assert not parsed.bozo
     assert parsed.feed.links[0].href == f"https://calendar.example.org{path}"
-    revalidated = get(
-        deployment.nginx, path, "127.0.0.11", {"If-None-Match": first.headers["ETag"]}
-    )
+    revalidated = get(deployment.nginx, path, "127.0.9.1", {"If-None-Match": first.headers["ETag"]})
     assert revalidated.status == 304
