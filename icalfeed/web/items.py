@@ -27,7 +27,7 @@ from .guards import plain, refused
 from .pages import admitted, language, public_base, row_for
 from .runtime import current_runtime
 from .subscribe import SubscribeLinks, links_for
-from .views import RETRY_AFTER_SECONDS, feed_response
+from .views import feed_response, no_data
 
 items = Blueprint("items", __name__)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -98,6 +98,8 @@ def find(snapshot: Snapshot, kind: str, raw: str) -> Entry | Response:
 
 def _page(kind: str, raw: str) -> Response:
     snapshot = current_runtime().store.snapshot
+    if not snapshot.entries:  # nothing is known yet: not "no such item"
+        return no_data()
     found = find(snapshot, kind, raw)
     if isinstance(found, Response):
         return found
@@ -217,11 +219,7 @@ def _calendar(kind: str, raw: str) -> Response:
     runtime = current_runtime()
     snapshot = runtime.store.snapshot
     if not snapshot.entries:
-        response = plain(
-            503, "no event data yet: the first sync has not finished and no sample is available"
-        )
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return no_data()
     found = find(snapshot, kind, raw)
     if isinstance(found, Response):
         return found

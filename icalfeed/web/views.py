@@ -83,7 +83,7 @@ def _feed(
     runtime = current_runtime()
     snapshot = runtime.store.snapshot
     if not snapshot.entries:
-        return _no_data()
+        return no_data()
     pairs = list(request.args.items(multi=True))
     if fixed is not None:
         param, key = fixed
@@ -122,7 +122,7 @@ def _changes(fmt: str) -> Response:
     runtime = current_runtime()
     snapshot = runtime.store.snapshot
     if not snapshot.entries:
-        return _no_data()
+        return no_data()
     try:
         query = FeedQuery.from_args(request.args.items(multi=True), snapshot.catalog, EVERYTHING)
     except QueryError as exc:
@@ -223,7 +223,8 @@ def feed_response(feed: Rendered, fmt: str, modified: datetime | None) -> Respon
     return response
 
 
-def _no_data() -> Response:
+def no_data() -> Response:
+    """503 with Retry-After: no snapshot, no sample (upstream down on a first start)."""
     response = plain(
         503, "no event data yet: the first sync has not finished and no sample is available"
     )
