@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from icalfeed import create_app
+from icalfeed.base.config import Settings
 from icalfeed.web.subscribe import embed_snippet, links_for
 
 
@@ -82,7 +83,7 @@ def test_builder_lists_choices_with_counts_and_says_it_shows_the_sample(client):
     assert 'name="program" value="spacex-starship"' in html
     assert 'name="agency" value="spacex"' in html and 'name="type" value="docking"' in html
     assert re.search(r"SpaceX Starship</span>\s*<span class=\"count\"[^>]*>\d+<span", html)
-    assert "from the sample data" in html
+    assert "from the packaged sample" in html
 
 
 def test_builder_offers_rockets_and_statuses_only_with_launches(client):
@@ -217,3 +218,15 @@ def test_static_assets_are_served_from_the_package(client):
         assert response.status_code == 200 and response.data, name
     for html in (client.get("/").data, client.get("/widget").data):
         assert b"//cdn" not in html and b"fonts.googleapis" not in html
+
+
+def test_the_builder_says_where_its_data_comes_from(tmp_path):
+    """Offline, the packaged sample is all there will be; online, it stands in until the
+    first sync (the notice must not promise a sync an offline server never runs)."""
+    offline = create_app(Settings(data_dir=tmp_path / "a", offline=True), start_sync=False)
+    text = offline.test_client().get("/").data.decode()
+    assert "from the packaged sample: this server runs offline" in text
+    assert "is under way" not in text
+    online = create_app(Settings(data_dir=tmp_path / "b"), start_sync=False)
+    text = online.test_client().get("/").data.decode()
+    assert "from the packaged sample while the first sync" in text

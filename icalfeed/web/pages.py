@@ -135,6 +135,7 @@ def builder() -> tuple[str, int]:
         preview=[row_for(e) for e in upcoming],
         base=base,
         source=snapshot.source,
+        offline=current_runtime().settings.offline,
         events=snapshot.count(Event.kind),
         launches=snapshot.count(Launch.kind),
         include=query.include,
