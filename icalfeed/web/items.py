@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
@@ -20,14 +21,12 @@ from ..feeds.meaning import Meaning, launch_window, page_path
 from ..feeds.output import Rendered
 from ..feeds.query import is_tracking
 from ..ll2.models import PLURAL, Event, Item, Launch, item_key
-from ..serving.admission import Refused
-from ..serving.observe import mark
 from . import conditional
-from .guards import plain, refused
+from .guards import plain
 from .pages import admitted, language, public_base, row_for
 from .runtime import current_runtime
 from .subscribe import SubscribeLinks, links_for
-from .views import feed_response, no_data
+from .views import answer_feed, no_data
 
 items = Blueprint("items", __name__)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -228,26 +227,8 @@ def _calendar(kind: str, raw: str) -> Response:
         alarms = item_alarms(request.args.items(multi=True), snapshot.catalog)
     except QueryError as exc:
         return plain(400, str(exc))
-    client = runtime.client_key(request.environ)
 
-    def render() -> Rendered:
-        mark(request.environ, "rendered")
+    def make(day: datetime) -> Rendered:  # no window: the day changes nothing in it
+        return render_item(snapshot, entry, alarms, runtime.vevents.get)
 
-        def work() -> Rendered:
-            return render_item(snapshot, entry, alarms, runtime.vevents.get)
-
-        return runtime.admission.run(client, lambda: runtime.timed("ics", work))
-
-    mark(request.environ, "cached")  # unless `render` runs
-    try:
-        feed = runtime.feeds.get(("item", entry.item.key, alarms, snapshot.version), render)
-    except Refused as refusal:
-        mark(request.environ, "refused")
-        return refused(refusal)
-    modified = runtime.answers.last_modified(
-        ("item", entry.item.key, alarms),
-        feed.etag,
-        max(feed.changed_at, runtime.started_at),
-        runtime.store.clock(),
-    )
-    return feed_response(feed, "ics", modified)
+    return answer_feed("ics", snapshot, ("item", entry.item.key, alarms), make)

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from ..base.errors import QueryError
 from ..base.freememory import BIG_BODY, release_free_memory
+from ..data.snapshot import Snapshot
 from ..data.store import utcnow
 from ..feeds.changefeeds import render_changes
 from ..feeds.output import Rendered, render_feed
@@ -103,7 +104,7 @@ def _feed(
         pieces, fragments = runtime.vevents.get, runtime.fragments.get
         return render_feed(fmt, snapshot, query, day, limit, pieces, fragments)
 
-    return _answer(fmt, (fmt, query.canonical(), limit), make)
+    return answer_feed(fmt, snapshot, (fmt, query.canonical(), limit), make)
 
 
 @feeds.get("/changes.atom")
@@ -133,14 +134,16 @@ def _changes(fmt: str) -> Response:
         return render_changes(fmt, snapshot, query, day, links)
 
     # The links are absolute: the stored feed is kept per public address.
-    return _answer(fmt, (f"changes-{fmt}", query.canonical(), links.base), make)
+    return answer_feed(fmt, snapshot, (f"changes-{fmt}", query.canonical(), links.base), make)
 
 
-def _answer(fmt: str, key: tuple[object, ...], make: Callable[[datetime], Rendered]) -> Response:
-    """The feed `make` renders for today, from the cache (one render for concurrent misses,
-    admitted per client), with its Last-Modified kept per query `key`."""
+def answer_feed(
+    fmt: str, snapshot: Snapshot, key: tuple[object, ...], make: Callable[[datetime], Rendered]
+) -> Response:
+    """The feed `make` renders from `snapshot` for today, from the cache (kept per `key`,
+    the snapshot's version and the day; one render for concurrent misses, admitted per
+    client), with its Last-Modified kept per `key`: every feed route answers through it."""
     runtime = current_runtime()
-    snapshot = runtime.store.snapshot
     now = runtime.store.clock()
     day = feed_day(now)
     client = runtime.client_key(request.environ)
