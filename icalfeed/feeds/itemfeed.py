@@ -4,12 +4,10 @@ parameter it takes (`alarm=`)."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from ..base.errors import QueryError, shown
 from ..data.catalog import Catalog
 from ..data.snapshot import Entry, Snapshot
 from ..ll2.models import Launch
@@ -17,7 +15,7 @@ from . import ics
 from .asof import sample_note
 from .meaning import Meaning
 from .output import Rendered, data_changed_at
-from .query import FeedQuery, is_tracking
+from .query import FeedQuery, only_parameters
 from .titles import CalendarMeta
 
 ITEM_PARAMETERS = ("alarm",)
@@ -28,18 +26,7 @@ _NO_DAY = datetime.min.replace(tzinfo=UTC)
 def item_alarms(args: Iterable[tuple[str, str]], catalog: Catalog) -> tuple[int, ...]:
     """The reminders a one-item calendar is asked for (`alarm=`, validated as the feeds
     validate it); tracking parameters are ignored, any other is a QueryError naming it."""
-    kept: list[tuple[str, str]] = []
-    for name, value in args:
-        if is_tracking(name):
-            continue
-        if name.strip().lower() not in ITEM_PARAMETERS:
-            close = difflib.get_close_matches(name.strip().lower(), ITEM_PARAMETERS, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise QueryError(
-                f"unknown parameter '{shown(name)}'{hint}: a one-item calendar takes only alarm",
-                tuple(close),
-            )
-        kept.append((name, value))
+    kept = only_parameters(args, ITEM_PARAMETERS, "a one-item calendar")
     return FeedQuery.from_args(kept, catalog).alarms
 
 

@@ -124,6 +124,28 @@ def is_tracking(name: str) -> bool:
     return folded in TRACKING or folded.startswith(TRACKING_PREFIX)
 
 
+def only_parameters(
+    args: Iterable[tuple[str, str]], allowed: tuple[str, ...], route: str
+) -> list[tuple[str, str]]:
+    """The parameters of a route that takes only `allowed` (an item's page, its calendar),
+    tracking ones left out; QueryError naming any other, with the closest allowed name."""
+    kept: list[tuple[str, str]] = []
+    for name, value in args:
+        if is_tracking(name):
+            continue
+        folded = name.strip().lower()
+        if folded not in allowed:
+            close = difflib.get_close_matches(folded, allowed, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise QueryError(
+                f"unknown parameter '{shown(name)}'{hint}: {route} takes only "
+                + ", ".join(allowed),
+                tuple(close),
+            )
+        kept.append((name, value))
+    return kept
+
+
 def without_tracking(query_string: str) -> str:
     """A raw query string without its tracking parameters (and then without empty parts),
     the rest kept byte for byte, so ``program=x&fbclid=y`` and ``program=x`` are one key of

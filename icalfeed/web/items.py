@@ -13,13 +13,13 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 
-from ..base.errors import QueryError, shown
+from ..base.errors import QueryError
 from ..data.snapshot import REMOVAL_GRACE, Entry, Snapshot
 from ..feeds import itempage
 from ..feeds.itemfeed import item_alarms, render_item
 from ..feeds.meaning import Meaning, launch_window, page_path
 from ..feeds.output import Rendered
-from ..feeds.query import is_tracking
+from ..feeds.query import only_parameters
 from ..ll2.models import PLURAL, Event, Item, Launch, item_key
 from . import conditional
 from .guards import plain
@@ -190,9 +190,7 @@ def linked_launches(snapshot: Snapshot, item: Item) -> list[Linked]:
 
 def _page_language() -> str:
     """`lang=` (as the widget takes it); tracking parameters ignored, any other a 400."""
-    for name in request.args:
-        if not is_tracking(name) and name.strip().lower() not in PAGE_PARAMETERS:
-            raise QueryError(f"unknown parameter '{shown(name)}': an item's page takes only lang")
+    only_parameters(request.args.items(multi=True), PAGE_PARAMETERS, "an item's page")
     return language(request.args)
 
 
