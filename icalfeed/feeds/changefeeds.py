@@ -12,12 +12,13 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree
 
 from ..data.changes import Dated
 from ..data.snapshot import Snapshot
+from ..ll2.models import utc_stamp
 from .changelog import LABELS, FeedLinks, News, one_item, selected_news
 from .meaning import ATTRIBUTION, Meaning
 from .output import Rendered, data_changed_at
@@ -84,7 +85,7 @@ def _atom_feed(news: Sequence[News], head: _Head) -> bytes:
     _text(feed, "id", head.feed_id)
     _text(feed, "title", head.name)
     _text(feed, "subtitle", head.about)
-    _text(feed, "updated", _stamp(head.updated))
+    _text(feed, "updated", utc_stamp(head.updated))
     _link(feed, "self", links.atom, "application/atom+xml")
     _link(feed, "alternate", links.home, "text/html")
     _link(feed, "alternate", links.json, "application/feed+json")
@@ -98,8 +99,8 @@ def _atom_feed(news: Sequence[News], head: _Head) -> bytes:
         entry = ElementTree.SubElement(feed, f"{{{ATOM}}}entry")
         _text(entry, "id", item.change.id)
         _text(entry, "title", item.title)
-        _text(entry, "updated", _stamp(item.change.seen))
-        _text(entry, "published", _stamp(item.change.seen))
+        _text(entry, "updated", utc_stamp(item.change.seen))
+        _text(entry, "published", utc_stamp(item.change.seen))
         _link(entry, "alternate", links.base + item.path, "text/html")
         _link(entry, "related", f"{links.base}{item.path}.ics", "text/calendar")
         category = ElementTree.SubElement(entry, f"{{{ATOM}}}category")
@@ -137,7 +138,7 @@ def _json_feed(news: Sequence[News], head: _Head) -> bytes:
         "language": "en",
         "_icalfeed": {
             "id": head.feed_id,
-            "updated": _stamp(head.updated),
+            "updated": utc_stamp(head.updated),
             "calendar": links.calendar,
             "attribution": ATTRIBUTION,
         },
@@ -168,17 +169,12 @@ def _json_item(item: News, base: str) -> dict[str, Any]:
         "url": base + item.path,
         "title": item.title,
         "content_text": item.summary,
-        "date_published": _stamp(change.seen),
-        "date_modified": _stamp(change.seen),
+        "date_published": utc_stamp(change.seen),
+        "date_modified": utc_stamp(change.seen),
         "tags": [change.what],
         "_icalfeed": facts,
     }
 
 
 def _dated(dated: Dated) -> dict[str, str]:
-    return {"start": _stamp(dated.start), "precision": dated.precision.name.lower()}
-
-
-def _stamp(moment: datetime) -> str:
-    """RFC 3339 in UTC, whole seconds: ``2026-07-20T14:49:00Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"start": utc_stamp(dated.start), "precision": dated.precision.name.lower()}

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..base.config import Settings
-from ..ll2.models import Event, Launch, ParsedPage, parse_events, parse_launches
+from ..ll2.models import Event, Launch, ParsedPage, parse_events, parse_launches, utc_stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +99,7 @@ def end_of(second: str) -> str:
 
 def stamp(moment: datetime) -> str:
     """Whole seconds, UTC: the cursor's unit (a stamp's fraction never moves it)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_stamp(moment)
 
 
 def parse_stamp(text: str) -> datetime:

@@ -27,7 +27,7 @@ from ..base.disclosure import hosts_of, public_text
 from ..data.syncstate import SyncState
 from ..feeds.asof import sample_times
 from ..ll2.budget import WINDOW_SECONDS, BudgetStatus
-from ..ll2.models import PLURAL, Event, Launch
+from ..ll2.models import PLURAL, Event, Launch, utc_stamp
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ def _stream(runtime: Runtime, state: SyncState, kind: str, budget: BudgetStatus)
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+    return utc_stamp(value) if value else None
 
 
 def _iso_ts(value: float | None) -> str | None:

@@ -20,7 +20,7 @@ from ..feeds.itemfeed import item_alarms, render_item
 from ..feeds.meaning import Meaning, launch_window, page_path
 from ..feeds.output import Rendered
 from ..feeds.query import only_parameters
-from ..ll2.models import PLURAL, Event, Item, Launch, item_key
+from ..ll2.models import PLURAL, Event, Item, Launch, item_key, utc_stamp
 from . import conditional
 from .guards import plain
 from .pages import admitted, language, public_base, row_for
@@ -125,7 +125,7 @@ def page_context(snapshot: Snapshot, entry: Entry, base: str) -> dict[str, Any]:
         "event": item if isinstance(item, Event) else None,
         "meaning": meaning,
         "row": row_for(entry),
-        "net_iso": f"{item.start:%Y-%m-%dT%H:%M:%SZ}",
+        "net_iso": utc_stamp(item.start),
         "window": launch_window(launch) if launch else None,
         "share": itempage.share(entry, page_url),
         "ld_json": itempage.script_json(itempage.json_ld(entry, page_url)),

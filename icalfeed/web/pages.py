@@ -23,7 +23,7 @@ from ..feeds.meaning import Meaning, page_path
 from ..feeds.query import EVENTS_ONLY, EVERYTHING, LAUNCHES_ONLY, FeedQuery
 from ..feeds.select import feed_day, select
 from ..feeds.titles import calendar_meta
-from ..ll2.models import PLURAL, Event, Launch
+from ..ll2.models import PLURAL, Event, Launch, utc_stamp
 from ..serving.admission import Refused
 from ..serving.observe import mark
 from .choices import builder_groups, choices, named_by_launches
@@ -252,7 +252,7 @@ def sample_context() -> dict[str, Any]:
     times = sample_times(snapshot)
     return {
         "sample_banner": sample_note(snapshot),
-        "as_of": {k: at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for k, at in times.items()},
+        "as_of": {k: utc_stamp(at) for k, at in times.items()},
     }
 
 
@@ -309,7 +309,7 @@ def row_for(entry: Entry) -> Row:
     return Row(
         uid=meaning.uid.removesuffix("@icalfeed"),
         title=meaning.plain_title,
-        start_iso=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        start_iso=utc_stamp(start),
         utc_text=utc_text,
         all_day=meaning.all_day,
         vague=precision.is_vague,

@@ -21,6 +21,7 @@ from .fields import (
     safe_slug,
     scrub,
     slugify,
+    utc_stamp,
     word_slug,
 )
 from .items import PLURAL, Item, ParsedPage, parse_events, parse_launches, parse_record
@@ -55,5 +56,6 @@ __all__ = [
     "slim_launch_record",
     "slim_record",
     "slugify",
+    "utc_stamp",
     "word_slug",
 ]

@@ -165,6 +165,12 @@ def parse_datetime(raw: Any) -> datetime | None:
         return None
 
 
+def utc_stamp(moment: datetime) -> str:
+    """A moment in UTC to the second, as LL2, feeds and pages write it:
+    ``2026-07-20T14:49:00Z`` (`parse_datetime` reads it back)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @functools.lru_cache(maxsize=8192)
 def slugify(text: str) -> str:
     """``"SpaceX Starship"`` → ``"spacex-starship"``; accents folded, ASCII only (a few
