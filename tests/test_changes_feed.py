@@ -396,3 +396,61 @@ def test_a_launch_moved_twice_is_rescheduled_on_its_page_and_its_calendar_follow
     links = {(x.rel, x.type): x.href for x in followed.feed.links}
     assert links[("alternate", "text/html")] == f"https://cal.example{path}"
     assert links[("related", "text/calendar")] == f"https://cal.example{path}.ics"
+
+
+def test_two_real_servers_on_one_data_dir_serve_the_same_changes(settings, fake, tmp_path):
+    """As operators run it: `icalfeed serve` processes (waitress, real sockets) sharing the
+    data dir a sync wrote: the same entries from each, and the item's page, calendar and
+    changes feed answer HEAD, 304 and gzip over the wire."""
+    import gzip
+    import http.client
+
+    from servers import serve_offline
+
+    clock, syncer = synced(settings)
+    launch = first_launch(fake)
+    edit(fake, syncer, clock, launch["id"], net="2026-12-03T15:30:00Z")
+    servers = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        servers.append(
+            serve_offline(
+                tmp_path / name,
+                ICALFEED_DATA_DIR=str(settings.data_dir),
+                ICALFEED_PUBLIC_URL="https://cal.example",
+            )
+        )
+    try:
+
+        def ask(port: int, method: str, path: str, **headers: str) -> http.client.HTTPResponse:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request(method, path, headers=headers)
+            answer = connection.getresponse()
+            answer.body = answer.read()  # type: ignore[attr-defined]
+            connection.close()
+            return answer
+
+        seen = []
+        for _, port, _ in servers:
+            answer = ask(port, "GET", "/changes.atom")
+            assert answer.status == 200
+            parsed = feedparser.parse(answer.body)
+            assert not parsed.bozo
+            seen.append([(e.id, e.updated, e.title) for e in parsed.entries])
+        assert seen[0] == seen[1] and len(seen[0]) == 1
+
+        port = servers[1][1]
+        for path in (f"/launches/{launch['id']}", f"/launches/{launch['id']}.ics", "/changes.json"):
+            full = ask(port, "GET", path)
+            assert full.status == 200, path
+            head = ask(port, "HEAD", path)
+            assert head.status == 200 and head.body == b"" and head.getheader("ETag")
+            again = ask(port, "GET", path, **{"If-None-Match": full.getheader("ETag")})
+            assert again.status == 304 and again.body == b"", path
+        zipped = ask(port, "GET", "/changes.atom", **{"Accept-Encoding": "gzip"})
+        assert zipped.getheader("Content-Encoding") == "gzip"
+        assert feedparser.parse(gzip.decompress(zipped.body)).entries[0].id == seen[0][0][0]
+    finally:
+        for process, _, _ in servers:
+            process.terminate()
+            process.wait(10)
